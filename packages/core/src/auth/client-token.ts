@@ -1,0 +1,20 @@
+import type { Link } from '../link/link.ts'
+import { digestsEqual, randomToken, sha256Hex } from './secrets.ts'
+
+export const CLIENT_TOKEN_PREFIX = 'lct_'
+
+/**
+ * A client token lets a mobile app read one link and nothing else. Only its hash is stored, on the
+ * link itself, so the token dies with the link and needs no signing secret.
+ */
+export function newClientToken(): { token: string; hash: string } {
+  const token = `${CLIENT_TOKEN_PREFIX}${randomToken(32)}`
+  return { token, hash: sha256Hex(token) }
+}
+
+export function clientTokenOpensLink(token: string, link: Link, now: Date): boolean {
+  if (now.getTime() >= Date.parse(link.expiresAt) && link.status !== 'linked') return false
+  const hash = sha256Hex(token)
+  // Compare against every hash, with no early exit, so timing says nothing of which matched.
+  return link.clientTokenHashes.reduce((found, stored) => digestsEqual(stored, hash) || found, false)
+}

@@ -1,0 +1,111 @@
+import { isFinal, isInProgress, type LinkStatus } from './status.ts'
+
+export type LinkMethod = 'qr' | 'code'
+
+export interface LinkQr {
+  value: string
+  sequence: number
+  expiresAt: string
+}
+
+export interface LinkPairingCode {
+  code: string
+  expiresAt: string
+}
+
+export interface LinkAccount {
+  jid: string
+  phoneNumber: string
+  name: string | null
+  platform: string | null
+}
+
+export interface LinkError {
+  code: string
+  message: string
+}
+
+/** A link as stored. Times are ISO strings. */
+export interface Link {
+  id: string
+  tenantId: string
+  status: LinkStatus
+  method: LinkMethod
+  phoneNumber: string | null
+  qr: LinkQr | null
+  pairingCode: LinkPairingCode | null
+  account: LinkAccount | null
+  error: LinkError | null
+  metadata: Record<string, unknown>
+  webhookUrl: string | null
+  createdAt: string
+  updatedAt: string
+  expiresAt: string
+  /** Incremented by every write: optimistic concurrency for the API and the worker alike. */
+  version: number
+  /** Fencing token of the worker that holds the link; a worker whose token is stale can never write. */
+  leaseToken: number
+  heartbeatAt: string | null
+  /** SHA-256 (hex) of the client tokens handed out for this link. */
+  clientTokenHashes: string[]
+}
+
+/** What a client sees: the stored link as of `now`. */
+export interface LinkView {
+  id: string
+  status: LinkStatus
+  method: LinkMethod
+  phoneNumber: string | null
+  qr: (LinkQr & { imageUrl: string }) | null
+  pairingCode: LinkPairingCode | null
+  account: LinkAccount | null
+  error: LinkError | null
+  metadata: Record<string, unknown>
+  createdAt: string
+  updatedAt: string
+  expiresAt: string
+  pollAfterMs: number | null
+}
+
+export const DEADLINE_ERROR: LinkError = {
+  code: 'deadline',
+  message: 'The link was not completed before its deadline.',
+}
+
+/** A link past its deadline reads as expired even when nothing updated it (its worker may be dead). */
+export function effectiveStatus(link: Link, now: Date): { status: LinkStatus; error: LinkError | null } {
+  if (isInProgress(link.status) && now.getTime() >= Date.parse(link.expiresAt)) {
+    return { status: 'expired', error: DEADLINE_ERROR }
+  }
+  return { status: link.status, error: link.error }
+}
+
+function stillValid<T extends { expiresAt: string }>(value: T | null, now: Date): T | null {
+  return value && Date.parse(value.expiresAt) > now.getTime() ? value : null
+}
+
+export function pollAfterMs(status: LinkStatus): number | null {
+  if (isFinal(status) || status === 'linked') return null
+  return status === 'pending' || status === 'starting' ? 500 : 1000
+}
+
+export function toLinkView(link: Link, now: Date = new Date()): LinkView {
+  const { status, error } = effectiveStatus(link, now)
+  const live = isInProgress(status)
+  const qr = live ? stillValid(link.qr, now) : null
+  return {
+    id: link.id,
+    status,
+    method: link.method,
+    phoneNumber: link.phoneNumber,
+    qr: qr && { ...qr, imageUrl: `/v1/links/${link.id}/qr.svg` },
+    pairingCode: live ? stillValid(link.pairingCode, now) : null,
+    account: link.account,
+    error,
+    metadata: link.metadata,
+    createdAt: link.createdAt,
+    updatedAt: link.updatedAt,
+    expiresAt: link.expiresAt,
+    pollAfterMs: pollAfterMs(status),
+  }
+}

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto'
+import type { Logger } from 'pino'
+import { clientTokenOpensLink, newClientToken } from '../auth/client-token.ts'
+import { ConflictError, IdempotencyMismatchError, NotFoundError } from '../errors.ts'
+import { isLinkId, newLinkId } from '../ids.ts'
+import type { LinkLauncher } from '../launcher.ts'
+import type { RateLimiter } from '../rate-limit.ts'
+import { StaleLinkError, type LinkStore } from '../store/link-store.ts'
+import { effectiveStatus, type Link, type LinkMethod } from './link.ts'
+import { IN_PROGRESS_STATUSES, isFinal, type LinkStatus } from './status.ts'
+
+export interface CreateLinkInput {
+  method: LinkMethod
+  /** Already normalised to E.164 digits. */
+  phoneNumber: string | null
+  webhookUrl: string | null
+  metadata: Record<string, unknown>
+  ttlSeconds: number
+}
+
+export const DEFAULT_TTL_SECONDS = 300
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+/** Who is asking: a tenant (full access to its links) or a link's client token (read only). */
+export type Principal = { kind: 'tenant'; tenantId: string } | { kind: 'client'; token: string }
+
+export interface LinkServiceDeps {
+  store: LinkStore
+  launcher: LinkLauncher
+  logger: Logger
+  rateLimiter?: RateLimiter
+  now?: () => Date
+}
+
+/** The link use cases, free of HTTP. */
+export class LinkService {
+  private readonly now: () => Date
+
+  constructor(private readonly deps: LinkServiceDeps) {
+    this.now = deps.now ?? (() => new Date())
+  }
+
+  async create(tenantId: string, input: CreateLinkInput, idempotencyKey?: string): Promise<{ link: Link; clientToken: string; replayed: boolean }> {
+    const requestHash = createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex')
+    if (idempotencyKey) {
+      const replay = await this.replay(tenantId, idempotencyKey, requestHash)
+      if (replay) return replay
+    }
+    await this.deps.rateLimiter?.consume(`create#${tenantId}`)
+    const now = this.now()
+    const { token, hash } = newClientToken()
+    const link: Link = {
+      id: newLinkId(),
+      tenantId,
+      status: 'pending',
+      method: input.method,
+      phoneNumber: input.phoneNumber,
+      qr: null,
+      pairingCode: null,
+      account: null,
+      error: null,
+      metadata: input.metadata,
+      webhookUrl: input.webhookUrl,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000).toISOString(),
+      version: 1,
+      leaseToken: 0,
+      heartbeatAt: null,
+      clientTokenHashes: [hash],
+    }
+    const result = await this.deps.store.create(link, idempotencyKey ? { key: idempotencyKey, requestHash, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } : undefined)
+    if (!result.created) {
+      // Lost a race with a concurrent request carrying the same key.
+      const replay = await this.replay(tenantId, idempotencyKey!, requestHash)
+      if (replay) return replay
+      throw new ConflictError('idempotency_conflict', 'A concurrent request with this Idempotency-Key is in progress.')
+    }
+    this.deps.logger.info({ linkId: link.id, tenantId, method: link.method }, 'link created')
+    await this.launch(link, 'link')
+    return { link: (await this.deps.store.get(link.id)) ?? link, clientToken: token, replayed: false }
+  }
+
+  private async replay(tenantId: string, key: string, requestHash: string) {
+    const existing = await this.deps.store.findIdempotency(tenantId, key)
+    if (!existing) return null
+    if (existing.requestHash !== requestHash) throw new IdempotencyMismatchError()
+    const link = await this.deps.store.get(existing.linkId)
+    if (!link) throw new NotFoundError('The link created under this Idempotency-Key no longer exists.')
+    // The original token's plaintext is gone by design; the replay gets a second token for the same link.
+    const { token, hash } = newClientToken()
+    await this.deps.store.addClientTokenHash(link.id, hash)
+    return { link, clientToken: token, replayed: true }
+  }
+
+  /** Hands the link to a worker; a launcher that cannot start one fails the link truthfully. */
+  private async launch(link: Link, mode: 'link' | 'logout'): Promise<void> {
+    try {
+      await this.deps.launcher.launch({ linkId: link.id, mode })
+    } catch (error) {
+      this.deps.logger.error({ linkId: link.id, err: { name: (error as Error).name, message: (error as Error).message } }, 'worker launch failed')
+      if (mode === 'link') {
+        await this.deps.store
+          .update(link.id, { from: ['pending'], to: 'failed', patch: { error: { code: 'launch_failed', message: `The worker could not be started: ${(error as Error).message}` } } })
+          .catch((e) => { if (!(e instanceof StaleLinkError)) throw e })
+      }
+    }
+  }
+
+  /** The link if this principal may read it; otherwise NotFound (never Forbidden: no existence oracle). */
+  async read(principal: Principal, linkId: string): Promise<Link> {
+    const link = isLinkId(linkId) ? await this.deps.store.get(linkId) : null
+    if (!link) throw new NotFoundError()
+    const allowed = principal.kind === 'tenant' ? link.tenantId === principal.tenantId : clientTokenOpensLink(principal.token, link, this.now())
+    if (!allowed) throw new NotFoundError()
+    return link
+  }
+
+  list(tenantId: string, options: { status?: LinkStatus; limit: number; cursor?: string }) {
+    return this.deps.store.list(tenantId, { ...options, now: this.now() })
+  }
+
+  /** Cancels a link in progress. Cancelling a cancelled link again is a no-op. */
+  async cancel(tenantId: string, linkId: string): Promise<Link> {
+    const link = await this.read({ kind: 'tenant', tenantId }, linkId)
+    const { status } = effectiveStatus(link, this.now())
+    if (status === 'cancelled') return link
+    if (status === 'linked') return this.unlink(link)
+    if (isFinal(status)) throw new ConflictError('link_final', `The link is already ${status}.`)
+    try {
+      const cancelled = await this.deps.store.update(linkId, {
+        from: IN_PROGRESS_STATUSES,
+        to: 'cancelled',
+        patch: { qr: null, pairingCode: null, error: { code: 'cancelled', message: 'Cancelled by the API client.' } },
+      })
+      this.deps.logger.info({ linkId, tenantId }, 'link cancelled')
+      return cancelled
+    } catch (error) {
+      if (error instanceof StaleLinkError && error.current.status === 'linked') return this.unlink(error.current)
+      if (error instanceof StaleLinkError && error.current.status === 'cancelled') return error.current
+      if (error instanceof StaleLinkError) throw new ConflictError('link_final', `The link is already ${error.current.status}.`)
+      throw error
+    }
+  }
+
+  /** Logging a linked device out needs its socket: a worker does it in logout mode. */
+  protected async unlink(link: Link): Promise<Link> {
+    await this.launch(link, 'logout')
+    return link
+  }
+}
+
+function canonical(input: CreateLinkInput): unknown {
+  const sort = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(sort)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sort(v)]))
+        : value
+  return sort(input)
+}

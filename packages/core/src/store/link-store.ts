@@ -1,0 +1,281 @@
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb'
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts'
+import type { Link } from '../link/link.ts'
+import { canTransition, FINAL_STATUSES, IN_PROGRESS_STATUSES, isFinal, type LinkStatus } from '../link/status.ts'
+import { isConditionalCheckFailed } from './client.ts'
+import { tableDefinition as T } from './table.ts'
+
+/** How long a finished link stays readable before DynamoDB's TTL removes it. */
+export const FINISHED_RETENTION_SECONDS = 7 * 24 * 3600
+
+const linkKey = (id: string) => ({ [T.partitionKey]: `LINK#${id}`, [T.sortKey]: 'LINK' })
+const idempotencyKey = (tenantId: string, key: string) => ({ [T.partitionKey]: `IDEMP#${tenantId}#${key}`, [T.sortKey]: 'IDEMP' })
+const tenantPartition = (tenantId: string) => `TENANT#${tenantId}`
+const epochSeconds = (iso: string | Date) => Math.floor(new Date(iso).getTime() / 1000)
+
+/** When the item should disappear: never while linked (the backend still needs its credentials). */
+function ttlFor(link: Pick<Link, 'status' | 'expiresAt'>, now: Date): number | undefined {
+  if (link.status === 'linked') return undefined
+  const from = isFinal(link.status) ? now : new Date(link.expiresAt)
+  return epochSeconds(from) + FINISHED_RETENTION_SECONDS
+}
+
+function toItem(link: Link, now: Date): Record<string, unknown> {
+  return {
+    ...linkKey(link.id),
+    [T.tenantIndex.partitionKey]: tenantPartition(link.tenantId),
+    [T.tenantIndex.sortKey]: `${link.createdAt}#${link.id}`,
+    [T.ttlAttribute]: ttlFor(link, now),
+    ...link,
+  }
+}
+
+function fromItem(item: Record<string, unknown>): Link {
+  const {
+    [T.partitionKey]: _pk,
+    [T.sortKey]: _sk,
+    [T.tenantIndex.partitionKey]: _gpk,
+    [T.tenantIndex.sortKey]: _gsk,
+    [T.ttlAttribute]: _ttl,
+    ...link
+  } = item
+  return link as unknown as Link
+}
+
+/** Fields a write may change; identity and bookkeeping are the store's own. */
+export type LinkPatch = Partial<
+  Omit<Link, 'id' | 'tenantId' | 'createdAt' | 'version' | 'status' | 'clientTokenHashes'>
+>
+
+export interface LinkUpdate {
+  /** The write succeeds only while the link is in one of these statuses. */
+  from: readonly LinkStatus[]
+  /** The new status; every `from → to` must be allowed by the state machine. */
+  to?: LinkStatus
+  patch?: LinkPatch
+  /** Fencing token: the write succeeds only while the lease is still this one. */
+  fence?: number
+  /** Optimistic concurrency: the write succeeds only at this version. */
+  version?: number
+}
+
+export interface IdempotencyRecord {
+  key: string
+  requestHash: string
+  ttlSeconds: number
+}
+
+export interface ListOptions {
+  status?: LinkStatus
+  limit: number
+  cursor?: string
+  now: Date
+}
+
+export class LinkStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Stores a new link; with an idempotency record, both are written or neither. */
+  async create(link: Link, idempotency?: IdempotencyRecord): Promise<{ created: true } | { created: false; linkId: string; requestHash: string }> {
+    const now = new Date()
+    const putLink = { TableName: this.tableName, Item: toItem(link, now), ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': T.partitionKey } }
+    if (!idempotency) {
+      await this.doc.send(new PutCommand(putLink))
+      return { created: true }
+    }
+    const idemKey = idempotencyKey(link.tenantId, idempotency.key)
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: putLink },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...idemKey, linkId: link.id, requestHash: idempotency.requestHash, [T.ttlAttribute]: epochSeconds(now) + idempotency.ttlSeconds },
+                ConditionExpression: 'attribute_not_exists(#pk)',
+                ExpressionAttributeNames: { '#pk': T.partitionKey },
+              },
+            },
+          ],
+        }),
+      )
+      return { created: true }
+    } catch (error) {
+      if ((error as Error).name !== 'TransactionCanceledException') throw error
+      const existing = await this.findIdempotency(link.tenantId, idempotency.key)
+      if (!existing) throw error
+      return { created: false, ...existing }
+    }
+  }
+
+  async findIdempotency(tenantId: string, key: string): Promise<{ linkId: string; requestHash: string } | null> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: idempotencyKey(tenantId, key), ConsistentRead: true }))
+    return res.Item ? { linkId: res.Item.linkId as string, requestHash: res.Item.requestHash as string } : null
+  }
+
+  async get(id: string): Promise<Link | null> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: linkKey(id), ConsistentRead: true }))
+    return res.Item ? fromItem(res.Item) : null
+  }
+
+  /**
+   * The one way a link changes. A conditional write guards it: the status must still be one of
+   * `from` (and the lease and version as given), so of two racing writers exactly one wins; the
+   * loser gets a ConflictError carrying the link as it now is.
+   */
+  async update(id: string, update: LinkUpdate): Promise<Link> {
+    if (update.to) for (const from of update.from) {
+      if (!canTransition(from, update.to)) throw new Error(`Illegal transition ${from} → ${update.to}`)
+    }
+    if (update.from.length === 0) throw new Error('update.from must name at least one status')
+    const now = new Date()
+    const names: Record<string, string> = { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' }
+    const values: Record<string, unknown> = { ':one': 1, ':now': now.toISOString() }
+    const sets = ['#version = #version + :one', '#updatedAt = :now']
+    const removes: string[] = []
+    const fields: Record<string, unknown> = { ...update.patch }
+    if (update.to) fields.status = update.to
+    Object.entries(fields).forEach(([field, value], i) => {
+      names[`#f${i}`] = field
+      if (value === undefined) return removes.push(`#f${i}`)
+      values[`:f${i}`] = value
+      sets.push(`#f${i} = :f${i}`)
+    })
+    if (update.to && (isFinal(update.to) || update.to === 'linked')) {
+      names['#ttl'] = T.ttlAttribute
+      if (update.to === 'linked') removes.push('#ttl')
+      else {
+        values[':ttl'] = epochSeconds(now) + FINISHED_RETENTION_SECONDS
+        sets.push('#ttl = :ttl')
+      }
+    }
+    const conditions = [`#status IN (${update.from.map((_, i) => `:from${i}`).join(', ')})`]
+    update.from.forEach((s, i) => (values[`:from${i}`] = s))
+    if (update.fence !== undefined) {
+      names['#lease'] = 'leaseToken'
+      values[':fence'] = update.fence
+      conditions.push('#lease = :fence')
+    }
+    if (update.version !== undefined) {
+      values[':version'] = update.version
+      conditions.push('#version = :version')
+    }
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: linkKey(id),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: `attribute_exists(#pk) AND ${conditions.join(' AND ')}`,
+          ExpressionAttributeNames: { ...names, '#pk': T.partitionKey },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      )
+      return fromItem(res.Attributes!)
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error
+      const current = (error as { Item?: Record<string, unknown> }).Item
+      if (!current) throw new NotFoundError()
+      throw new StaleLinkError(fromItem(current))
+    }
+  }
+
+  /** Takes the lease: the next fencing token, so every earlier holder's writes now fail. */
+  async claim(id: string, from: readonly LinkStatus[], to?: LinkStatus): Promise<Link> {
+    const current = await this.get(id)
+    if (!current) throw new NotFoundError()
+    return this.update(id, {
+      from,
+      to,
+      version: current.version,
+      patch: { leaseToken: current.leaseToken + 1, heartbeatAt: new Date().toISOString() },
+    })
+  }
+
+  async addClientTokenHash(id: string, hash: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: linkKey(id),
+        UpdateExpression: 'SET #hashes = list_append(#hashes, :hash)',
+        ConditionExpression: 'attribute_exists(#hashes)',
+        ExpressionAttributeNames: { '#hashes': 'clientTokenHashes' },
+        ExpressionAttributeValues: { ':hash': [hash] },
+      }),
+    )
+  }
+
+  /** A tenant's links, newest first. Status filters account for read-time expiry. */
+  async list(tenantId: string, options: ListOptions): Promise<{ links: Link[]; nextCursor: string | null }> {
+    const partition = tenantPartition(tenantId)
+    let startKey = options.cursor ? decodeCursor(options.cursor, partition) : undefined
+    const filter = options.status ? statusFilter(options.status, options.now) : undefined
+    const links: Link[] = []
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: T.tenantIndex.name,
+          KeyConditionExpression: '#gpk = :gpk',
+          ScanIndexForward: false,
+          Limit: options.limit - links.length,
+          ExclusiveStartKey: startKey,
+          ...(filter ? { FilterExpression: filter.expression } : {}),
+          ExpressionAttributeNames: { '#gpk': T.tenantIndex.partitionKey, ...filter?.names },
+          ExpressionAttributeValues: { ':gpk': partition, ...filter?.values },
+        }),
+      )
+      links.push(...(res.Items ?? []).map(fromItem))
+      startKey = res.LastEvaluatedKey
+    } while (startKey && links.length < options.limit)
+    return { links, nextCursor: startKey ? encodeCursor(startKey) : null }
+  }
+}
+
+/** A conditional write lost: the link is no longer in the state the writer expected. */
+export class StaleLinkError extends ConflictError {
+  constructor(readonly current: Link) {
+    super('state_conflict', `The link is ${current.status}; the change no longer applies.`)
+  }
+}
+
+function statusFilter(status: LinkStatus, now: Date) {
+  const names = { '#status': 'status', '#expiresAt': 'expiresAt' }
+  const values: Record<string, unknown> = { ':status': status, ':now': now.toISOString() }
+  if (status === 'expired') {
+    IN_PROGRESS_STATUSES.forEach((s, i) => (values[`:live${i}`] = s))
+    const live = IN_PROGRESS_STATUSES.map((_, i) => `:live${i}`).join(', ')
+    return { names, values, expression: `#status = :status OR (#status IN (${live}) AND #expiresAt <= :now)` }
+  }
+  if (FINAL_STATUSES.includes(status) || status === 'linked') return { names: { '#status': 'status' }, values: { ':status': status }, expression: '#status = :status' }
+  return { names, values, expression: '#status = :status AND #expiresAt > :now' }
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url')
+}
+
+/** A cursor is only ever a position inside the caller's own partition. */
+function decodeCursor(cursor: string, partition: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    const fields = [T.partitionKey, T.sortKey, T.tenantIndex.partitionKey, T.tenantIndex.sortKey]
+    if (key && key[T.tenantIndex.partitionKey] === partition && Object.keys(key).length === fields.length && fields.every((f) => typeof key[f] === 'string')) return key
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('cursor', 'is not a cursor returned by this list')
+}
