@@ -1,0 +1,44 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import type { AppDeps, AppEnv } from './deps.ts'
+import { requireJsonBody } from './content-type.ts'
+import { errorResponse, handleError } from './errors.ts'
+import { requestLog } from './request-log.ts'
+import { linkRoutes } from './routes/links.ts'
+import { qrRoutes } from './routes/qr.ts'
+import { systemRoutes } from './routes/system.ts'
+
+export const MAX_BODY_BYTES = 64 * 1024
+
+const OPENAPI_CONFIG = {
+  openapi: '3.1.0',
+  info: { title: 'wa-link-broker', version: '1.0.0', description: 'Link WhatsApp companion devices for your SaaS.' },
+}
+
+/** The one app object: served by @hono/node-server locally and by hono/aws-lambda in AWS. */
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>()
+  app.use('*', requestLog(deps.logger))
+  app.use('/v1/*', async (c, next) => {
+    await next()
+    c.header('Cache-Control', 'no-store')
+  })
+  app.use('/v1/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => errorResponse(c, 413, 'payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`) }))
+  app.use('/v1/*', requireJsonBody)
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A tenant API key (`wlb_…`), or for reading one link, its client token (`lct_…`).',
+  })
+  app.route('/', linkRoutes(deps))
+  app.route('/', qrRoutes(deps))
+  app.doc31('/openapi.json', OPENAPI_CONFIG)
+  app.route('/', systemRoutes(() => app.getOpenAPI31Document(OPENAPI_CONFIG) as never))
+
+  app.notFound((c) => errorResponse(c, 404, 'not_found', 'No such route.'))
+  app.onError(handleError(deps.logger))
+  return app
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,3 @@
+export { createApp, MAX_BODY_BYTES, type App } from './app.ts'
+export type { AppDeps } from './deps.ts'
+export { buildDeps } from './wiring.ts'

@@ -1,0 +1,14 @@
+import type { MiddlewareHandler } from 'hono'
+import type { Logger } from '@wa-link-broker/core'
+
+/** One line a request: route pattern, status, time. Never headers or bodies, which carry secrets. */
+export function requestLog(logger: Logger): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now()
+    await next()
+    logger.info(
+      { method: c.req.method, route: c.req.routePath, linkId: c.req.param('id'), status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    )
+  }
+}

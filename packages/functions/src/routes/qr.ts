@@ -1,0 +1,42 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import QRCode from 'qrcode'
+import { ConflictError, toLinkView } from '@wa-link-broker/core'
+import { authenticate } from '../auth.ts'
+import type { AppDeps, AppEnv } from '../deps.ts'
+import { validationFailed } from '../errors.ts'
+import { errorResponses, LinkIdParamSchema } from '../schemas.ts'
+
+const FORMATS = {
+  svg: { type: 'image/svg+xml', render: (value: string) => QRCode.toString(value, { type: 'svg', errorCorrectionLevel: 'L', margin: 2 }) },
+  png: { type: 'image/png', render: (value: string) => QRCode.toBuffer(value, { type: 'png', errorCorrectionLevel: 'L', margin: 2, scale: 8 }) },
+} as const
+
+/** The current QR as an image, for apps and pages that would rather not render it themselves. */
+export function qrRoutes({ links, apiKeys }: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: (result, c) => (result.success ? undefined : validationFailed(c, result.error, result.target)) })
+  for (const [format, { type, render }] of Object.entries(FORMATS)) {
+    app.openapi(
+      createRoute({
+        method: 'get',
+        path: `/v1/links/{id}/qr.${format}`,
+        summary: `The current QR as ${format.toUpperCase()}`,
+        security: [{ bearer: [] }],
+        middleware: [authenticate(apiKeys, { clientToken: true })] as const,
+        request: { params: LinkIdParamSchema },
+        responses: {
+          200: { description: 'The QR image.', content: { [type]: { schema: z.string().openapi({ format: 'binary' }) } } },
+          ...errorResponses(401, 404, 409),
+        },
+      }),
+      async (c) => {
+        const view = toLinkView(await links.read(c.var.principal, c.req.valid('param').id))
+        if (!view.qr) throw new ConflictError('no_qr', `The link has no current QR (status ${view.status}).`)
+        const image = await render(view.qr.value)
+        c.header('X-QR-Sequence', String(view.qr.sequence))
+        c.header('X-QR-Expires-At', view.qr.expiresAt)
+        return c.body(typeof image === 'string' ? image : new Uint8Array(image), 200, { 'Content-Type': type })
+      },
+    )
+  }
+  return app
+}

@@ -1,0 +1,88 @@
+import { z } from '@hono/zod-openapi'
+import { LINK_STATUSES } from '@wa-link-broker/core'
+
+export const MAX_METADATA_BYTES = 2048
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_input' }),
+      message: z.string(),
+      field: z.string().optional().openapi({ description: 'The offending input field, for 400s.' }),
+    }),
+  })
+  .openapi('Error')
+
+const iso = z.string().openapi({ format: 'date-time' })
+
+export const LinkSchema = z
+  .object({
+    id: z.string().openapi({ example: 'lnk_8v3k0q2m9x7c4b1n6h5j0r2t8w' }),
+    status: z.enum(LINK_STATUSES),
+    method: z.enum(['qr', 'code']),
+    phoneNumber: z.string().nullable().openapi({ example: '12345678901' }),
+    qr: z
+      .object({ value: z.string(), sequence: z.number().int(), expiresAt: iso, imageUrl: z.string() })
+      .nullable()
+      .openapi({ description: 'The QR to show now; null when there is none or it has expired.' }),
+    pairingCode: z.object({ code: z.string().openapi({ example: 'ABCD-1234' }), expiresAt: iso }).nullable(),
+    account: z.object({ jid: z.string(), phoneNumber: z.string(), name: z.string().nullable(), platform: z.string().nullable() }).nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    createdAt: iso,
+    updatedAt: iso,
+    expiresAt: iso,
+    pollAfterMs: z.number().int().nullable().openapi({ description: 'When to poll again; null once the status will not change by itself.' }),
+  })
+  .openapi('Link')
+
+export const CreateLinkBodySchema = z
+  .strictObject({
+    method: z.enum(['qr', 'code']).optional().openapi({ description: 'Default "qr".' }),
+    phoneNumber: z.string().min(1).max(40).optional().openapi({ description: 'Required for "code". Any common format with country code.', example: '+1 (234) 567-8901' }),
+    webhookUrl: z.url({ protocol: /^https$/, hostname: z.regexes.domain }).max(2048).optional().openapi({ description: 'https only.' }),
+    metadata: z
+      .record(z.string().max(64), z.unknown())
+      .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
+      .optional(),
+    ttlSeconds: z.int().min(60).max(3600).optional().openapi({ description: 'How long the link may take before it expires. Default 300.' }),
+  })
+  .openapi('CreateLinkRequest')
+
+export const CreatedLinkSchema = z
+  .object({ link: LinkSchema, clientToken: z.string().openapi({ description: 'Read-only token for this one link; shown once.' }) })
+  .openapi('CreatedLink')
+
+export const LinkListSchema = z.object({ links: z.array(LinkSchema), nextCursor: z.string().nullable() }).openapi('LinkList')
+
+export const LinkIdParamSchema = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) })
+
+export const ListQuerySchema = z.object({
+  status: z.enum(LINK_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(2048).optional(),
+})
+
+export const IdempotencyHeaderSchema = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters')
+    .optional()
+    .openapi({ param: { name: 'idempotency-key', in: 'header', description: 'Idempotency-Key: a replay with the same body returns the same link.' } }),
+})
+
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [status, { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: ErrorSchema } } }]),
+  )
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input; `error.field` names the field.',
+  401: 'Missing or invalid credentials.',
+  404: 'Unknown link, or a link of another tenant.',
+  409: 'The link is not in a state that allows this.',
+  413: 'Body over 64 KB.',
+  415: 'Body is not application/json.',
+  422: 'Idempotency-Key reused with a different body.',
+  429: 'Rate limited; see Retry-After.',
+}

@@ -1,0 +1,90 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { LINK_STATUSES, LinkStore, newLinkId, StaleLinkError, canTransition, type Link, type LinkStatus } from '@wa-link-broker/core'
+import { createTestTable } from '../support/store.ts'
+
+let store: LinkStore
+
+beforeAll(async () => {
+  const { doc, tableName } = await createTestTable('store')
+  store = new LinkStore(doc, tableName)
+})
+
+function newLink(status: LinkStatus, overrides: Partial<Link> = {}): Link {
+  const now = new Date()
+  return {
+    id: newLinkId(), tenantId: 't1', status, method: 'qr', phoneNumber: null, qr: null, pairingCode: null, account: null, error: null,
+    metadata: {}, webhookUrl: null, createdAt: now.toISOString(), updatedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + 300_000).toISOString(), version: 1, leaseToken: 0, heartbeatAt: null, clientTokenHashes: [],
+    ...overrides,
+  }
+}
+
+describe('LinkStore conditional writes', () => {
+  const pairs = LINK_STATUSES.flatMap((from) => LINK_STATUSES.map((to) => [from, to] as const))
+
+  it.each(pairs.filter(([from, to]) => canTransition(from, to)))('takes the allowed transition %s → %s', async (from, to) => {
+    const link = newLink(from)
+    await store.create(link)
+    const updated = await store.update(link.id, { from: [from], to })
+    expect(updated.status).toBe(to)
+    expect(updated.version).toBe(2)
+    expect((await store.get(link.id))!.status).toBe(to)
+  })
+
+  it.each(pairs.filter(([from, to]) => !canTransition(from, to)))('refuses %s → %s', async (from, to) => {
+    const link = newLink(from)
+    await store.create(link)
+    await expect(store.update(link.id, { from: [from], to })).rejects.toThrow(/Illegal transition/)
+    // Claiming the wrong current status is refused by DynamoDB itself, and nothing changes.
+    const other = LINK_STATUSES.find((s) => s !== from && canTransition(s, to))
+    if (other) await expect(store.update(link.id, { from: [other], to })).rejects.toBeInstanceOf(StaleLinkError)
+    expect(await store.get(link.id)).toMatchObject({ status: from, version: 1 })
+  })
+
+  it('lets exactly one of two conflicting concurrent updates win', async () => {
+    for (let round = 0; round < 10; round++) {
+      const link = newLink('pairing')
+      await store.create(link)
+      const results = await Promise.allSettled([
+        store.update(link.id, { from: ['pairing'], to: 'linked' }),
+        store.update(link.id, { from: ['pairing'], to: 'cancelled' }),
+      ])
+      const winners = results.filter((r) => r.status === 'fulfilled')
+      const losers = results.filter((r) => r.status === 'rejected')
+      expect(winners).toHaveLength(1)
+      expect(losers).toHaveLength(1)
+      expect((losers[0] as PromiseRejectedResult).reason).toBeInstanceOf(StaleLinkError)
+      const stored = await store.get(link.id)
+      expect(stored!.status).toBe((winners[0] as PromiseFulfilledResult<Link>).value.status)
+      expect(stored!.version).toBe(2)
+    }
+  })
+
+  it('fences out a worker whose lease was taken over', async () => {
+    const link = newLink('pending')
+    await store.create(link)
+    const first = await store.claim(link.id, ['pending'], 'starting')
+    const second = await store.claim(link.id, ['starting'])
+    expect(second.leaseToken).toBe(first.leaseToken + 1)
+    await expect(store.update(link.id, { from: ['starting'], to: 'awaiting_scan', fence: first.leaseToken })).rejects.toBeInstanceOf(StaleLinkError)
+    expect((await store.update(link.id, { from: ['starting'], to: 'awaiting_scan', fence: second.leaseToken })).status).toBe('awaiting_scan')
+  })
+
+  it('sets a TTL on finished links and removes it once linked', async () => {
+    const { doc, tableName } = await createTestTable('ttl')
+    const s = new LinkStore(doc, tableName)
+    const { GetCommand } = await import('@aws-sdk/lib-dynamodb')
+    const raw = async (id: string) => (await doc.send(new GetCommand({ TableName: tableName, Key: { pk: `LINK#${id}`, sk: 'LINK' } }))).Item!
+    const a = newLink('pairing')
+    await s.create(a)
+    await expect(raw(a.id)).resolves.toHaveProperty('ttl')
+    await s.update(a.id, { from: ['pairing'], to: 'linked' })
+    expect(await raw(a.id)).not.toHaveProperty('ttl')
+    const b = newLink('awaiting_scan')
+    await s.create(b)
+    await s.update(b.id, { from: ['awaiting_scan'], to: 'cancelled' })
+    const ttl = (await raw(b.id)).ttl as number
+    expect(ttl).toBeGreaterThan(Date.now() / 1000)
+    expect(ttl).toBeLessThan(Date.now() / 1000 + 8 * 24 * 3600)
+  })
+})
