@@ -37,7 +37,7 @@ export async function freePort(): Promise<number> {
 export async function startDynamoDbLocal(options: { port?: number; path?: string } = {}): Promise<RunningDynamoDbLocal> {
   assertJava()
   const port = options.port ?? (await freePort())
-  const child: ChildProcess = spawnDynamoDbLocal({ port, ...(options.path ? { path: options.path } : {}) })
+  const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, ...(options.path ? { path: options.path } : {}) })
   child.stdout?.resume()
   child.stderr?.resume()
   const endpoint = `http://127.0.0.1:${port}`

@@ -1,0 +1,40 @@
+import { spawn, execFileSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { freePort } from '../../scripts/dynamodb-local.ts'
+
+function javaListeningOn(port: number): boolean {
+  try {
+    return execFileSync('pgrep', ['-f', `DynamoDBLocal.jar.*-port ${port}`], { encoding: 'utf8' }).trim().length > 0
+  } catch {
+    return false
+  }
+}
+
+describe('npm start', () => {
+  it('serves the API with a printed dev key, and SIGTERM leaves no Java process behind', async () => {
+    const [port, dynamoPort] = [await freePort(), await freePort()]
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      env: { ...process.env, PORT: String(port), DYNAMODB_PORT: String(dynamoPort), DEV_API_KEY: '', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (d) => (output += d))
+    child.stderr.on('data', (d) => (output += d))
+    const deadline = Date.now() + 45_000
+    while (!/API key \(tenant "dev"\): (wlb_\S+)/.test(output)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const key = /API key \(tenant "dev"\): (wlb_\S+)/.exec(output)![1]
+    expect(output).toContain(`curl -s -X POST http://localhost:${port}/v1/links`)
+    const res = await fetch(`http://127.0.0.1:${port}/v1/links`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' })
+    expect(res.status).toBe(201)
+    expect(javaListeningOn(dynamoPort)).toBe(true)
+
+    child.kill('SIGTERM')
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+    expect(code).toBe(0)
+    await new Promise((r) => setTimeout(r, 500))
+    expect(javaListeningOn(dynamoPort)).toBe(false)
+  }, 60_000)
+})
