@@ -32,6 +32,14 @@ describe('wa-sim fault injection', () => {
     expect(loggedIn).toBe(false)
   })
 
+  it('a client-initiated logout (remove-companion-device) unlinks the device', async () => {
+    const { client, jid } = await pairByQr(sim, '15550004445')
+    track(client)
+    await client.sock.logout()
+    expect(await client.waitForClose()).toMatchObject({ statusCode: 401 })
+    expect(sim.devices.find(d => d.jid === jid)?.loggedOut).toBe(true)
+  })
+
   it('replace → 440', async () => {
     const { client, jid } = await pairByQr(sim, '15550005555')
     track(client)

@@ -64,4 +64,15 @@ describe('wa-sim pairing', () => {
     expect(client.updates.some(u => u.isNewLogin || u.connection === 'open' || u.connection === 'close')).toBe(false)
     expect(sim.devices.some(d => d.phoneNumber === phoneNumber)).toBe(false)
   })
+
+  it('a reconnect after requesting a code but before pairing is refused with 401 (creds.me is set early)', async () => {
+    const first = track(connectClient(sim))
+    await first.nextQr()
+    await first.sock.requestPairingCode('15550001111')
+    await sim.nextCodeRequest()
+    first.end()
+    await first.waitForClose()
+    const again = track(connectClient(sim, first.auth))
+    expect(await again.waitForClose()).toEqual({ statusCode: 401, message: 'Connection Failure' })
+  })
 })
