@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import jsQR from 'jsqr'
+import jsQRModule from 'jsqr'
 import { PNG } from 'pngjs'
 import { LinkStore } from '@wa-link-broker/core'
 import { startTestApi, type TestApi } from '../support/api.ts'
+
+// jsqr is CommonJS with `export default` typings: the default import is the function at run time.
+const jsQR = jsQRModule as unknown as typeof jsQRModule.default
 
 let api: TestApi
 let key: string

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts'
 import type { Link } from '../link/link.ts'
-import { canTransition, FINAL_STATUSES, IN_PROGRESS_STATUSES, isFinal, type LinkStatus } from '../link/status.ts'
+import { canTransition, FINAL_STATUSES, IN_PROGRESS_STATUSES, isFinal, isInProgress, type LinkStatus } from '../link/status.ts'
 import { isConditionalCheckFailed } from './client.ts'
 import { tableDefinition as T } from './table.ts'
 
@@ -16,6 +16,7 @@ import { tableDefinition as T } from './table.ts'
 export const FINISHED_RETENTION_SECONDS = 7 * 24 * 3600
 
 const linkKey = (id: string) => ({ [T.partitionKey]: `LINK#${id}`, [T.sortKey]: 'LINK' })
+const ACTIVE = 'ACTIVE'
 const idempotencyKey = (tenantId: string, key: string) => ({ [T.partitionKey]: `IDEMP#${tenantId}#${key}`, [T.sortKey]: 'IDEMP' })
 const tenantPartition = (tenantId: string) => `TENANT#${tenantId}`
 const epochSeconds = (iso: string | Date) => Math.floor(new Date(iso).getTime() / 1000)
@@ -33,6 +34,7 @@ function toItem(link: Link, now: Date): Record<string, unknown> {
     [T.tenantIndex.partitionKey]: tenantPartition(link.tenantId),
     [T.tenantIndex.sortKey]: `${link.createdAt}#${link.id}`,
     [T.ttlAttribute]: ttlFor(link, now),
+    ...(isInProgress(link.status) ? { [T.activityIndex.partitionKey]: ACTIVE, [T.activityIndex.sortKey]: link.heartbeatAt ?? link.createdAt } : {}),
     ...link,
   }
 }
@@ -44,6 +46,8 @@ function fromItem(item: Record<string, unknown>): Link {
     [T.tenantIndex.partitionKey]: _gpk,
     [T.tenantIndex.sortKey]: _gsk,
     [T.ttlAttribute]: _ttl,
+    [T.activityIndex.partitionKey]: _apk,
+    [T.activityIndex.sortKey]: _ask,
     ...link
   } = item
   return link as unknown as Link
@@ -152,6 +156,19 @@ export class LinkStore {
       values[`:f${i}`] = value
       sets.push(`#f${i} = :f${i}`)
     })
+    if (update.patch?.heartbeatAt) {
+      names['#activeSk'] = T.activityIndex.sortKey
+      values[':activeSk'] = update.patch.heartbeatAt
+      sets.push('#activeSk = :activeSk')
+    }
+    if (update.to && !isInProgress(update.to)) {
+      names['#activePk'] = T.activityIndex.partitionKey
+      removes.push('#activePk')
+      if (!update.patch?.heartbeatAt) {
+        names['#activeSk'] = T.activityIndex.sortKey
+        removes.push('#activeSk')
+      }
+    }
     if (update.to && (isFinal(update.to) || update.to === 'linked')) {
       names['#ttl'] = T.ttlAttribute
       if (update.to === 'linked') removes.push('#ttl')
@@ -216,6 +233,25 @@ export class LinkStore {
         ExpressionAttributeValues: { ':hash': [hash] },
       }),
     )
+  }
+
+  /** Links in progress whose last sign of life (creation or heartbeat) is older than `before`. */
+  async *quietSince(before: Date): AsyncGenerator<Link> {
+    let startKey: Record<string, unknown> | undefined
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: T.activityIndex.name,
+          KeyConditionExpression: '#apk = :active AND #ask < :before',
+          ExpressionAttributeNames: { '#apk': T.activityIndex.partitionKey, '#ask': T.activityIndex.sortKey },
+          ExpressionAttributeValues: { ':active': ACTIVE, ':before': before.toISOString() },
+          ExclusiveStartKey: startKey,
+        }),
+      )
+      for (const item of res.Items ?? []) yield fromItem(item)
+      startKey = res.LastEvaluatedKey
+    } while (startKey)
   }
 
   /** A tenant's links, newest first. Status filters account for read-time expiry. */

@@ -9,6 +9,11 @@ export const tableDefinition = {
   sortKey: 'sk',
   /** Per-tenant listing, newest first: gsi1pk = TENANT#<id>, gsi1sk = <createdAt ISO>#<linkId>. */
   tenantIndex: { name: 'byTenant', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /**
+   * Sparse: only links in progress carry it. gsi2pk = ACTIVE, gsi2sk = the last sign of life (creation
+   * or worker heartbeat), so the sweeper finds links whose worker died without scanning the table.
+   */
+  activityIndex: { name: 'byActivity', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
   /** Epoch seconds after which DynamoDB deletes the item by itself. */
   ttlAttribute: 'ttl',
 } as const
@@ -23,21 +28,21 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       { AttributeName: d.sortKey, AttributeType: 'S' },
       { AttributeName: d.tenantIndex.partitionKey, AttributeType: 'S' },
       { AttributeName: d.tenantIndex.sortKey, AttributeType: 'S' },
+      { AttributeName: d.activityIndex.partitionKey, AttributeType: 'S' },
+      { AttributeName: d.activityIndex.sortKey, AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: d.partitionKey, KeyType: 'HASH' },
       { AttributeName: d.sortKey, KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: d.tenantIndex.name,
-        KeySchema: [
-          { AttributeName: d.tenantIndex.partitionKey, KeyType: 'HASH' },
-          { AttributeName: d.tenantIndex.sortKey, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ],
+    GlobalSecondaryIndexes: [d.tenantIndex, d.activityIndex].map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
   }
 }
