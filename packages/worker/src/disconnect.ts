@@ -1,0 +1,34 @@
+import { DisconnectReason } from 'baileys'
+
+/** What a closed Baileys socket means for the link. */
+export type CloseVerdict =
+  | { kind: 'restart' }
+  | { kind: 'logged_out' }
+  | { kind: 'replaced' }
+  | { kind: 'qr_exhausted' }
+  | { kind: 'retry'; reason: string }
+
+export interface ClosedSocket {
+  statusCode?: number
+  message?: string
+}
+
+export function closeReason(error: unknown): ClosedSocket {
+  const boom = error as { output?: { statusCode?: number }; message?: string } | undefined
+  return { statusCode: boom?.output?.statusCode, message: boom?.message }
+}
+
+export function judgeClose({ statusCode, message }: ClosedSocket): CloseVerdict {
+  switch (statusCode) {
+    case DisconnectReason.restartRequired:
+      return { kind: 'restart' }
+    case DisconnectReason.loggedOut:
+      return { kind: 'logged_out' }
+    case DisconnectReason.connectionReplaced:
+      return { kind: 'replaced' }
+    case DisconnectReason.timedOut:
+      // 408 is also connectionLost: only Baileys' message tells the two apart.
+      if (message === 'QR refs attempts ended') return { kind: 'qr_exhausted' }
+  }
+  return { kind: 'retry', reason: `${statusCode ?? 'no status'}: ${message ?? 'connection closed'}` }
+}

@@ -1,0 +1,73 @@
+import type { ConnectionState } from 'baileys'
+import { NotFoundError, StaleLinkError, type LinkStore, type Logger } from '@wa-link-broker/core'
+import type { WorkerSettings } from './config.ts'
+import { closeReason, judgeClose } from './disconnect.ts'
+import type { AuthStateHandle, SessionOutcome } from './link-session.ts'
+import { openSocket } from './socket.ts'
+
+export interface LogoutDeps {
+  store: LinkStore
+  openAuthState(linkId: string): Promise<AuthStateHandle>
+  logger: Logger
+  settings: WorkerSettings
+}
+
+/**
+ * Logs a linked device out of WhatsApp, erases its credentials and marks the link `unlinked`.
+ * The credentials are erased even when WhatsApp cannot be reached: the tenant asked for them gone.
+ */
+export async function runLogout({ store, openAuthState, logger, settings }: LogoutDeps): Promise<SessionOutcome> {
+  let link
+  try {
+    link = await store.claim(settings.linkId, ['linked'])
+  } catch (error) {
+    if (error instanceof StaleLinkError || error instanceof NotFoundError) {
+      logger.warn('link is not linked: nothing to log out')
+      return { status: error instanceof StaleLinkError ? error.current.status : 'unlinked', note: 'not_linked' }
+    }
+    throw error
+  }
+  const auth = await openAuthState(settings.linkId)
+  const confirmed = auth.state.creds.me ? await logOut(auth, settings, logger) : true
+  await auth.clear()
+  try {
+    await store.update(settings.linkId, {
+      from: ['linked'],
+      to: 'unlinked',
+      fence: link.leaseToken,
+      patch: { error: confirmed ? null : { code: 'logout_unconfirmed', message: 'Credentials erased, but WhatsApp could not be reached to log the device out; remove it from the phone.' } },
+    })
+  } catch (error) {
+    if (!(error instanceof StaleLinkError)) throw error
+  }
+  logger.info({ confirmed }, 'unlinked')
+  return { status: 'unlinked' }
+}
+
+/** Connects with the stored credentials and logs out; true once WhatsApp has confirmed it. */
+async function logOut(auth: AuthStateHandle, settings: WorkerSettings, logger: Logger): Promise<boolean> {
+  for (let attempt = 0; attempt <= settings.maxReconnects; attempt++) {
+    const result = await new Promise<'done' | 'retry'>((resolve) => {
+      const timer = setTimeout(() => {
+        sock.end(undefined)
+        resolve('retry')
+      }, settings.logoutTimeoutMs)
+      const sock = openSocket(auth.state, settings, logger, {
+        onCredsUpdate: () => void auth.saveCreds(),
+        onConnectionUpdate: (update: Partial<ConnectionState>) => {
+          if (update.connection === 'open') {
+            sock.logout().catch(() => undefined)
+          } else if (update.connection === 'close') {
+            clearTimeout(timer)
+            const verdict = judgeClose(closeReason(update.lastDisconnect?.error))
+            // A logout (ours, or one already done from the phone) closes with 401.
+            resolve(verdict.kind === 'logged_out' ? 'done' : 'retry')
+          }
+        },
+      })
+    })
+    if (result === 'done') return true
+    await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** attempt)))
+  }
+  return false
+}
