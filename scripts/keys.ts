@@ -5,14 +5,14 @@
  * and region from the usual AWS environment).
  */
 import { parseArgs } from 'node:util'
-import { ApiKeyStore, configFromEnv, createDocumentClient } from '@wa-link-broker/core'
+import { ApiKeyStore, createDocumentClient, resolveRuntimeConfig } from '@wa-link-broker/core'
 
 const USAGE = 'usage: npm run keys -- create --tenant <name> | list | revoke <keyId>'
 
 export async function runKeysCli(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { tenant: { type: 'string' } } })
   const deployed = !env.DYNAMODB_ENDPOINT && !!env.TABLE_NAME
-  const config = configFromEnv({ ...env, DYNAMODB_ENDPOINT: deployed ? undefined : (env.DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${env.DYNAMODB_PORT ?? 8000}`) })
+  const config = resolveRuntimeConfig({ ...env, DYNAMODB_ENDPOINT: deployed ? undefined : (env.DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${env.DYNAMODB_PORT ?? 8000}`) })
   const keys = new ApiKeyStore(createDocumentClient({ tableName: config.tableName, region: config.region, endpoint: config.dynamodbEndpoint }), config.tableName)
   const [command, arg] = positionals
   switch (command) {

@@ -45,3 +45,6 @@ export class IdempotencyMismatchError extends DomainError {
     super('idempotency_mismatch', 'This Idempotency-Key was used with a different request body.')
   }
 }
+
+/** A dependency (a launcher, AWS) failed; the request may succeed if retried. */
+export class ServiceUnavailableError extends DomainError {}

@@ -6,6 +6,7 @@ import { errorResponse, handleError } from './errors.ts'
 import { requestLog } from './request-log.ts'
 import { linkRoutes } from './routes/links.ts'
 import { qrRoutes } from './routes/qr.ts'
+import { sessionRoutes } from './routes/session.ts'
 import { systemRoutes } from './routes/system.ts'
 
 export const MAX_BODY_BYTES = 64 * 1024
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps) {
   })
   app.route('/', linkRoutes(deps))
   app.route('/', qrRoutes(deps))
+  app.route('/', sessionRoutes(deps))
   app.doc31('/openapi.json', OPENAPI_CONFIG)
   app.route('/', systemRoutes(() => app.getOpenAPI31Document(OPENAPI_CONFIG) as never))
 

@@ -7,6 +7,7 @@ import {
   IdempotencyMismatchError,
   NotFoundError,
   RateLimitedError,
+  ServiceUnavailableError,
   UnauthorizedError,
   ValidationError,
   type Logger,
@@ -38,6 +39,7 @@ const STATUS_BY_ERROR: [new (...args: never[]) => DomainError, ContentfulStatusC
   [IdempotencyMismatchError, 422],
   [ConflictError, 409],
   [RateLimitedError, 429],
+  [ServiceUnavailableError, 503],
 ]
 
 /** Domain errors become their HTTP status; anything else is a real fault: 500, logged, never detailed. */

@@ -53,6 +53,19 @@ export const CreatedLinkSchema = z
   .object({ link: LinkSchema, clientToken: z.string().openapi({ description: 'Read-only token for this one link; shown once.' }) })
   .openapi('CreatedLink')
 
+export const PairingCodeBodySchema = z
+  .strictObject({ phoneNumber: z.string().min(1).max(40).openapi({ description: 'Any common format with country code.', example: '+1 (234) 567-8901' }) })
+  .openapi('PairingCodeRequest')
+
+export const CredentialsSchema = z
+  .object({
+    linkId: z.string(),
+    account: LinkSchema.shape.account,
+    creds: z.record(z.string(), z.unknown()).openapi({ description: "Baileys `AuthenticationCreds` in `BufferJSON` form: revive with `JSON.parse(JSON.stringify(x), BufferJSON.reviver)`." }),
+    keys: z.record(z.string(), z.record(z.string(), z.unknown())).openapi({ description: 'Signal keys by type, then id, in `BufferJSON` form.' }),
+  })
+  .openapi('Credentials')
+
 export const LinkListSchema = z.object({ links: z.array(LinkSchema), nextCursor: z.string().nullable() }).openapi('LinkList')
 
 export const LinkIdParamSchema = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) })
@@ -81,6 +94,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or invalid credentials.',
   404: 'Unknown link, or a link of another tenant.',
   409: 'The link is not in a state that allows this.',
+  503: 'A worker could not be started; retry.',
   413: 'Body over 64 KB.',
   415: 'Body is not application/json.',
   422: 'Idempotency-Key reused with a different body.',

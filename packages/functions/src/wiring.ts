@@ -6,29 +6,42 @@ import {
   LinkService,
   LinkStore,
   RateLimiter,
+  selectKeyProvider,
+  useDynamoDBAuthState,
+  type KeyProvider,
   type LinkLauncher,
   type Logger,
-  type RuntimeConfig,
+  type ResolvedRuntimeConfig,
 } from '@wa-link-broker/core'
 import type { AppDeps } from './deps.ts'
 
 export interface WiringOptions {
-  config: RuntimeConfig
+  config: Pick<ResolvedRuntimeConfig, 'tableName' | 'region' | 'dynamodbEndpoint' | 'kmsKeyId'>
   launcher: (logger: Logger) => LinkLauncher
   logger?: Logger
+  /** Unwraps credential data keys; by default KMS when configured, else the local master key. */
+  keys?: KeyProvider
   /** Links a tenant may start a minute. */
   createLimitPerMinute?: number
 }
 
 /** Builds the app's dependencies from configuration: the adapters' one shared composition root. */
 export function buildDeps(options: WiringOptions): AppDeps {
+  const { config } = options
   const logger = options.logger ?? createLogger({ name: 'api' })
-  const doc = createDocumentClient({ tableName: options.config.tableName, region: options.config.region, endpoint: options.config.dynamodbEndpoint })
-  const store = new LinkStore(doc, options.config.tableName)
+  const doc = createDocumentClient({ tableName: config.tableName, region: config.region, endpoint: config.dynamodbEndpoint })
+  const store = new LinkStore(doc, config.tableName)
+  const keys = options.keys ?? selectKeyProvider(config)
   const limit = options.createLimitPerMinute ?? Number(process.env.CREATE_LIMIT_PER_MINUTE ?? 60)
   return {
     logger,
-    apiKeys: new ApiKeyVerifier(new ApiKeyStore(doc, options.config.tableName)),
-    links: new LinkService({ store, launcher: options.launcher(logger), logger, rateLimiter: new RateLimiter(doc, options.config.tableName, limit) }),
+    apiKeys: new ApiKeyVerifier(new ApiKeyStore(doc, config.tableName)),
+    links: new LinkService({
+      store,
+      launcher: options.launcher(logger),
+      logger,
+      rateLimiter: new RateLimiter(doc, config.tableName, limit),
+      credentials: async (linkId) => (await useDynamoDBAuthState(linkId, { doc, tableName: config.tableName, keys })).exportState(),
+    }),
   }
 }

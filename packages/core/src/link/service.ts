@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import { clientTokenOpensLink, newClientToken } from '../auth/client-token.ts'
-import { ConflictError, IdempotencyMismatchError, NotFoundError } from '../errors.ts'
+import { ConflictError, IdempotencyMismatchError, NotFoundError, ServiceUnavailableError } from '../errors.ts'
 import { isLinkId, newLinkId } from '../ids.ts'
 import type { LinkLauncher } from '../launcher.ts'
+import type { ExportedAuthState } from '../auth-state/dynamodb-auth-state.ts'
 import type { RateLimiter } from '../rate-limit.ts'
 import { StaleLinkError, type LinkStore } from '../store/link-store.ts'
 import { effectiveStatus, type Link, type LinkMethod } from './link.ts'
@@ -19,6 +20,7 @@ export interface CreateLinkInput {
 }
 
 export const DEFAULT_TTL_SECONDS = 300
+const SWITCHABLE_STATUSES: LinkStatus[] = ['pending', 'starting', 'awaiting_scan']
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 /** Who is asking: a tenant (full access to its links) or a link's client token (read only). */
@@ -28,6 +30,8 @@ export interface LinkServiceDeps {
   store: LinkStore
   launcher: LinkLauncher
   logger: Logger
+  /** Reads a linked session's decrypted auth state; absent where credentials are not served. */
+  credentials?: (linkId: string) => Promise<ExportedAuthState>
   rateLimiter?: RateLimiter
   now?: () => Date
 }
@@ -98,12 +102,13 @@ export class LinkService {
     try {
       await this.deps.launcher.launch({ linkId: link.id, mode })
     } catch (error) {
-      this.deps.logger.error({ linkId: link.id, err: { name: (error as Error).name, message: (error as Error).message } }, 'worker launch failed')
-      if (mode === 'link') {
-        await this.deps.store
-          .update(link.id, { from: ['pending'], to: 'failed', patch: { error: { code: 'launch_failed', message: `The worker could not be started: ${(error as Error).message}` } } })
-          .catch((e) => { if (!(e instanceof StaleLinkError)) throw e })
-      }
+      this.deps.logger.error({ linkId: link.id, mode, err: { name: (error as Error).name, message: (error as Error).message } }, 'worker launch failed')
+      if (mode === 'logout') throw new ServiceUnavailableError('launch_failed', 'The logout could not be started; try again.')
+      await this.deps.store
+        .update(link.id, { from: ['pending'], to: 'failed', patch: { error: { code: 'launch_failed', message: `The worker could not be started: ${(error as Error).message}` } } })
+        .catch((e) => {
+          if (!(e instanceof StaleLinkError)) throw e
+        })
     }
   }
 
@@ -124,7 +129,7 @@ export class LinkService {
   async cancel(tenantId: string, linkId: string): Promise<Link> {
     const link = await this.read({ kind: 'tenant', tenantId }, linkId)
     const { status } = effectiveStatus(link, this.now())
-    if (status === 'cancelled') return link
+    if (status === 'cancelled' || status === 'unlinked') return link
     if (status === 'linked') return this.unlink(link)
     if (isFinal(status)) throw new ConflictError('link_final', `The link is already ${status}.`)
     try {
@@ -144,9 +149,38 @@ export class LinkService {
   }
 
   /** Logging a linked device out needs its socket: a worker does it in logout mode. */
-  protected async unlink(link: Link): Promise<Link> {
+  private async unlink(link: Link): Promise<Link> {
     await this.launch(link, 'logout')
+    this.deps.logger.info({ linkId: link.id }, 'logout requested')
     return link
+  }
+
+  /**
+   * Switches a running QR link to a pairing code without starting over: the worker notices the
+   * method change and asks WhatsApp for a code on the socket it already holds.
+   */
+  async requestPairingCode(tenantId: string, linkId: string, phoneNumber: string): Promise<Link> {
+    const link = await this.read({ kind: 'tenant', tenantId }, linkId)
+    const { status } = effectiveStatus(link, this.now())
+    if (link.method === 'code') throw new ConflictError('pairing_code_requested', 'This link already uses a pairing code.')
+    if (!SWITCHABLE_STATUSES.includes(status)) throw new ConflictError('wrong_state', `A pairing code can only be requested while the link waits for a scan (it is ${status}).`)
+    try {
+      return await this.deps.store.update(linkId, { from: SWITCHABLE_STATUSES, version: link.version, patch: { method: 'code', phoneNumber } })
+    } catch (error) {
+      if (error instanceof StaleLinkError) throw new ConflictError('wrong_state', `The link changed meanwhile (it is ${error.current.status}); read it and try again.`)
+      throw error
+    }
+  }
+
+  /** The linked session's auth state, for the tenant's backend to run its own socket. */
+  async credentials(tenantId: string, linkId: string): Promise<{ link: Link; state: ExportedAuthState }> {
+    const link = await this.read({ kind: 'tenant', tenantId }, linkId)
+    if (link.status !== 'linked') throw new ConflictError('not_linked', `Credentials exist only for a linked link (it is ${effectiveStatus(link, this.now()).status}).`)
+    if (!this.deps.credentials) throw new Error('credentials reader not configured')
+    const state = await this.deps.credentials(linkId)
+    if (!state.creds) throw new ConflictError('not_linked', 'The credentials of this link are gone.')
+    this.deps.logger.info({ linkId, tenantId }, 'credentials read')
+    return { link, state }
   }
 }
 

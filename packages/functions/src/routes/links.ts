@@ -111,14 +111,14 @@ export function linkRoutes({ links, apiKeys }: AppDeps) {
       middleware: [tenantOnly] as const,
       request: { params: LinkIdParamSchema },
       responses: {
-        200: { description: 'The link, now cancelled.', content: { 'application/json': { schema: LinkSchema } } },
+        200: { description: 'The link, now cancelled (or already cancelled / unlinked).', content: { 'application/json': { schema: LinkSchema } } },
         202: { description: 'A linked link: the logout has started; it becomes `unlinked`.', content: { 'application/json': { schema: LinkSchema } } },
-        ...errorResponses(401, 404, 409),
+        ...errorResponses(401, 404, 409, 503),
       },
     }),
     async (c) => {
       const link = await links.cancel(tenantOf(c.var.principal), c.req.valid('param').id)
-      return c.json(toLinkView(link), link.status === 'cancelled' ? 200 : 202)
+      return c.json(toLinkView(link), link.status === 'linked' ? 202 : 200)
     },
   )
 

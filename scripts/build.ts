@@ -1,0 +1,186 @@
+/**
+ * Bundles for deployment with esbuild.
+ *
+ *   npm run build                      -> dist/lambda/{api,sweeper}/index.mjs  (AWS SDK from the runtime)
+ *   tsx scripts/build.ts lambda --sdk=bundle   -> same, with AWS SDK v3 bundled in (for comparison)
+ *   tsx scripts/build.ts worker        -> dist/worker/main.mjs (our TypeScript only; npm deps stay external,
+ *                                         installed by `npm ci --omit=dev` in the image)
+ *
+ * ESM output needs a `require` for the CommonJS dependencies esbuild inlines: the banner below.
+ * The same settings are given to SST's own bundler in sst.config.ts (`nodejs`).
+ */
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
+import { readFileSync, rmSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+export const REQUIRE_BANNER =
+  "import { createRequire as __wlbCreateRequire } from 'node:module'; const require = __wlbCreateRequire(import.meta.url);"
+
+/** The Lambda runtime (nodejs22.x) provides these. */
+export const RUNTIME_PROVIDED = ['@aws-sdk/*', '@smithy/*']
+
+/**
+ * The parts of the SDK's default credential chain that it loads with `await import()` only when
+ * the environment holds no credentials: never on Lambda (the runtime sets AWS_ACCESS_KEY_ID & co.),
+ * and present in the runtime's own node_modules if ever needed.
+ */
+export const LAZY_SDK_PARTS = [
+  '@aws-sdk/nested-clients',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/token-providers',
+  '@smithy/credential-provider-imds',
+].flatMap((n) => [n, `${n}/*`])
+
+/** external: all of the SDK from the runtime; bundle: all of it in the bundle; hot: the hot path bundled, LAZY_SDK_PARTS from the runtime. */
+export type SdkMode = 'external' | 'bundle' | 'hot'
+export const SDK_EXTERNALS: Record<SdkMode, string[]> = { external: RUNTIME_PROVIDED, bundle: [], hot: LAZY_SDK_PARTS }
+
+export const LAMBDA_ENTRIES = {
+  api: 'packages/functions/src/lambda.ts',
+  sweeper: 'packages/functions/src/sweeper.ts',
+} as const
+
+export interface BuiltBundle {
+  name: string
+  file: string
+  bytes: number
+  metafile: Metafile
+}
+
+export async function buildLambda(options: { sdk?: SdkMode; outDir?: string } = {}): Promise<BuiltBundle[]> {
+  const sdk = options.sdk ?? 'external'
+  const outDir = resolve(root, options.outDir ?? 'dist/lambda')
+  rmSync(outDir, { recursive: true, force: true })
+  const out: BuiltBundle[] = []
+  for (const [name, entry] of Object.entries(LAMBDA_ENTRIES)) {
+    const file = join(outDir, name, 'index.mjs')
+    const result = await build({
+      ...common,
+      entryPoints: [resolve(root, entry)],
+      outfile: file,
+      target: 'node22',
+      external: SDK_EXTERNALS[sdk],
+      plugins: [sideEffectFree, zodEnglishOnly],
+    })
+    out.push({ name, file, bytes: statSync(file).size, metafile: result.metafile! })
+  }
+  return out
+}
+
+export async function buildWorker(options: { outDir?: string } = {}): Promise<BuiltBundle> {
+  const outDir = resolve(root, options.outDir ?? 'dist/worker')
+  rmSync(outDir, { recursive: true, force: true })
+  const file = join(outDir, 'main.mjs')
+  const result = await build({
+    ...common,
+    entryPoints: [resolve(root, 'packages/worker/src/main.ts')],
+    outfile: file,
+    target: 'node22',
+    minify: false,
+    sourcemap: 'linked',
+    external: thirdPartyDependencies(['packages/core', 'packages/worker']),
+  })
+  return { name: 'worker', file, bytes: statSync(file).size, metafile: result.metafile! }
+}
+
+/**
+ * The core barrel re-exports the worker's Baileys auth state, which imports `baileys` (~4 MB with
+ * its WASM bridge). Baileys does not declare `sideEffects: false`, so esbuild keeps it even when
+ * nothing from it is used. Declaring it (and its heavy dependencies) side-effect free lets the
+ * Lambda bundles drop it; anything the API does use from it (e.g. `BufferJSON`) is still bundled.
+ */
+export const SIDE_EFFECT_FREE = ['baileys', 'whatsapp-rust-bridge', 'libsignal', 'music-metadata']
+
+const sideEffectFree: Plugin = {
+  name: 'side-effect-free-packages',
+  setup(b) {
+    const escaped = SIDE_EFFECT_FREE.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')
+    const bare = new RegExp(`^(${escaped})(/|$)`)
+    const inside = new RegExp(`[\\\\/]node_modules[\\\\/](${escaped})[\\\\/]`)
+    // Every file of those packages, not only their entry points: their own modules import one
+    // another through barrels, and each file needs the flag for esbuild to drop it when unused.
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData?.sideEffectFree) return undefined
+      if (!bare.test(args.path) && !inside.test(args.importer)) return undefined
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { sideEffectFree: true },
+      })
+      if (resolved.errors.length) return undefined // let esbuild report it (or skip an optional peer) as usual
+      return inside.test(resolved.path) ? { ...resolved, sideEffects: false } : resolved
+    })
+  },
+}
+
+/**
+ * `z` (re-exported by @hono/zod-openapi) carries `z.locales`, a namespace of ~50 translations that
+ * esbuild cannot tree-shake through the namespace object. The API only uses zod's default English
+ * messages (set up by zod itself from `locales/en.js`), so the Lambda bundle keeps just `en`.
+ * `z.config(z.locales.xx())` would then be undefined; nothing here calls it.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: "export { default as en } from './en.js'\n",
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }))
+  },
+}
+
+const common: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  minify: true,
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+  banner: { js: REQUIRE_BANNER },
+  // Lambda resolves "main"/"module" like Node; prefer ESM builds where packages ship both.
+  mainFields: ['module', 'main'],
+}
+
+/** Every npm dependency of the given workspaces except the workspaces themselves (and subpaths). */
+function thirdPartyDependencies(workspaces: string[]): string[] {
+  const names = new Set<string>()
+  for (const ws of workspaces) {
+    const pkg = JSON.parse(readFileSync(join(root, ws, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }
+    for (const dep of Object.keys(pkg.dependencies ?? {})) if (!dep.startsWith('@wa-link-broker/')) names.add(dep)
+  }
+  return [...names].flatMap((n) => [n, `${n}/*`])
+}
+
+async function main() {
+  const args = process.argv.slice(2)
+  const target = args.find((a) => !a.startsWith('--')) ?? 'lambda'
+  const sdk = (args.find((a) => a.startsWith('--sdk='))?.slice('--sdk='.length) ?? 'external') as SdkMode
+  if (!(sdk in SDK_EXTERNALS)) throw new Error(`--sdk must be one of ${Object.keys(SDK_EXTERNALS).join(', ')}`)
+  const outDir = args.find((a) => a.startsWith('--out='))?.slice('--out='.length)
+  if (target === 'worker') {
+    const b = await buildWorker({ outDir })
+    console.log(`${b.name}: ${(b.bytes / 1024).toFixed(1)} KB -> ${b.file}`)
+    return
+  }
+  for (const b of await buildLambda({ sdk, outDir })) {
+    console.log(`${b.name}: ${(b.bytes / 1024).toFixed(1)} KB (AWS SDK: ${sdk}) -> ${b.file}`)
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error) => {
+    console.error(error)
+    process.exit(1)
+  })
+}

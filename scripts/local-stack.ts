@@ -1,0 +1,73 @@
+import { serve } from '@hono/node-server'
+import type { AddressInfo } from 'node:net'
+import { ApiKeyStore, createDocumentClient, createLogger, ensureTable, LocalProcessLauncher, type Logger, type ResolvedRuntimeConfig } from '@wa-link-broker/core'
+import { buildDeps, createApp } from '@wa-link-broker/functions'
+import { workerCommand } from '@wa-link-broker/worker'
+
+export interface LocalStackOptions {
+  config: Pick<ResolvedRuntimeConfig, 'tableName' | 'region' | 'dynamodbEndpoint' | 'kmsKeyId'>
+  port?: number
+  host?: string
+  logger?: Logger
+  /** Seeded as the "dev" tenant's key; a random one otherwise. */
+  devApiKey?: string
+  /** Extra environment for every worker, on top of this process's own. */
+  workerEnv?: Record<string, string>
+  maxWorkers?: number
+  createLimitPerMinute?: number
+}
+
+export interface LocalStack {
+  url: string
+  apiKey: string
+  launcher: LocalProcessLauncher
+  stop(): Promise<void>
+}
+
+/**
+ * The API on Node with workers as child processes: what `npm start` runs, and what the end-to-end
+ * tests run. DynamoDB (Local) must already be up at `config.dynamodbEndpoint`.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const { config } = options
+  const logger = options.logger ?? createLogger({ name: 'api' })
+  const doc = createDocumentClient({ tableName: config.tableName, region: config.region, endpoint: config.dynamodbEndpoint })
+  await ensureTable(doc, config.tableName)
+  const { key } = await new ApiKeyStore(doc, config.tableName).create('dev', options.devApiKey || undefined)
+
+  let launcher!: LocalProcessLauncher
+  const app = createApp(
+    buildDeps({
+      config,
+      logger,
+      createLimitPerMinute: options.createLimitPerMinute,
+      launcher: (log) =>
+        (launcher = new LocalProcessLauncher({
+          command: workerCommand(),
+          logger: log.child({ component: 'launcher' }),
+          maxConcurrent: options.maxWorkers,
+          env: {
+            TABLE_NAME: config.tableName,
+            AWS_REGION: config.region,
+            ...(config.dynamodbEndpoint ? { DYNAMODB_ENDPOINT: config.dynamodbEndpoint } : {}),
+            ...(config.kmsKeyId ? { KMS_KEY_ID: config.kmsKeyId } : {}),
+            ...options.workerEnv,
+          },
+        })),
+    }),
+  )
+  const server = serve({ fetch: app.fetch, port: options.port ?? 3000, hostname: options.host ?? '127.0.0.1' })
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve())
+    server.once('error', reject)
+  })
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    apiKey: key,
+    launcher,
+    async stop() {
+      await launcher.stopAll()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
