@@ -1,8 +1,10 @@
 /**
  * Bundles for deployment with esbuild.
  *
- *   npm run build                      -> dist/lambda/{api,sweeper}/index.mjs  (AWS SDK from the runtime)
- *   tsx scripts/build.ts lambda --sdk=bundle   -> same, with AWS SDK v3 bundled in (for comparison)
+ *   npm run build                      -> dist/lambda/{api,sweeper}/index.mjs: the AWS SDK's hot path
+ *                                         bundled, its lazily loaded credential providers left to the
+ *                                         nodejs22.x runtime (--sdk=hot, the default; see docs/deploy.md)
+ *   tsx scripts/build.ts lambda --sdk=external|bundle  -> the other two options, for comparison
  *   tsx scripts/build.ts worker        -> dist/worker/main.mjs (our TypeScript only; npm deps stay external,
  *                                         installed by `npm ci --omit=dev` in the image)
  *
@@ -56,7 +58,7 @@ export interface BuiltBundle {
 }
 
 export async function buildLambda(options: { sdk?: SdkMode; outDir?: string } = {}): Promise<BuiltBundle[]> {
-  const sdk = options.sdk ?? 'external'
+  const sdk = options.sdk ?? 'hot'
   const outDir = resolve(root, options.outDir ?? 'dist/lambda')
   rmSync(outDir, { recursive: true, force: true })
   const out: BuiltBundle[] = []
@@ -165,7 +167,7 @@ function thirdPartyDependencies(workspaces: string[]): string[] {
 async function main() {
   const args = process.argv.slice(2)
   const target = args.find((a) => !a.startsWith('--')) ?? 'lambda'
-  const sdk = (args.find((a) => a.startsWith('--sdk='))?.slice('--sdk='.length) ?? 'external') as SdkMode
+  const sdk = (args.find((a) => a.startsWith('--sdk='))?.slice('--sdk='.length) ?? 'hot') as SdkMode
   if (!(sdk in SDK_EXTERNALS)) throw new Error(`--sdk must be one of ${Object.keys(SDK_EXTERNALS).join(', ')}`)
   const outDir = args.find((a) => a.startsWith('--out='))?.slice('--out='.length)
   if (target === 'worker') {
