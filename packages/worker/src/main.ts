@@ -6,6 +6,7 @@ import { createDocumentClient, createLogger, LinkStore, resolveRuntimeConfig, se
 import { settingsFromEnv } from './config.ts'
 import { LinkSession } from './link-session.ts'
 import { runLogout } from './logout-session.ts'
+import { trackKeyWrites } from './tracked-auth.ts'
 
 const settings = settingsFromEnv(process.env)
 const config = resolveRuntimeConfig()
@@ -14,7 +15,7 @@ const doc = createDocumentClient({ tableName: config.tableName, region: config.r
 const keys = selectKeyProvider(config)
 const deps = {
   store: new LinkStore(doc, config.tableName),
-  openAuthState: (linkId: string) => useDynamoDBAuthState(linkId, { doc, tableName: config.tableName, keys }),
+  openAuthState: async (linkId: string) => trackKeyWrites(await useDynamoDBAuthState(linkId, { doc, tableName: config.tableName, keys })),
   logger,
   settings,
 }

@@ -1,0 +1,113 @@
+import { createLogger, LinkStore, toLinkView, type LinkView } from '@wa-link-broker/core'
+import { startLocalStack, type LocalStack } from '../../scripts/local-stack.ts'
+import { PRELOAD_PATH, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
+import { LogCapture } from './api.ts'
+import { createTestTable } from './store.ts'
+
+// The API (this process) and every worker (its children) share one local master key.
+process.env.DATA_KEY ??= Buffer.alloc(32, 0x5a).toString('base64')
+
+export interface E2E {
+  sim: WaSimulator
+  stack: LocalStack
+  store: LinkStore
+  tableName: string
+  doc: Awaited<ReturnType<typeof createTestTable>>['doc']
+  logs: LogCapture
+  /** Every QR value and pairing code the API ever showed, to prove none reached a log. */
+  secretsSeen: Set<string>
+  request(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<Response>
+  createLink(body?: Record<string, unknown>): Promise<{ id: string; clientToken: string }>
+  read(id: string, key?: string): Promise<LinkView>
+  waitFor(id: string, predicate: (link: LinkView) => boolean, options?: { timeoutMs?: number; key?: string }): Promise<LinkView>
+  workerPid(linkId: string): number | undefined
+  stop(): Promise<void>
+}
+
+/** The whole product on one machine: simulator, DynamoDB Local table, API, real worker processes. */
+export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number; workerEnv?: Record<string, string> } = {}): Promise<E2E> {
+  const sim = await startSimulator(options.sim)
+  const { doc, tableName, endpoint } = await createTestTable('e2e')
+  const logs = new LogCapture()
+  const stack = await startLocalStack({
+    config: { tableName, region: 'us-east-1', dynamodbEndpoint: endpoint },
+    port: 0,
+    logger: createLogger({ level: 'debug', name: 'api' }, logs),
+    workerEnv: {
+      WA_WS_URL: sim.url,
+      NODE_OPTIONS: `--import ${PRELOAD_PATH}`,
+      LOG_LEVEL: 'debug',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...(options.qrTimeoutMs ? { WA_QR_TIMEOUT_MS: String(options.qrTimeoutMs) } : {}),
+      ...options.workerEnv,
+    },
+  })
+  const store = new LinkStore(doc, tableName)
+  const secretsSeen = new Set<string>()
+
+  const request: E2E['request'] = (path, init = {}) => {
+    const headers = new Headers(init.headers)
+    headers.set('authorization', `Bearer ${init.key ?? stack.apiKey}`)
+    let body = init.body
+    if (init.json !== undefined) {
+      headers.set('content-type', 'application/json')
+      body = JSON.stringify(init.json)
+    }
+    return fetch(`${stack.url}${path}`, { ...init, headers, body })
+  }
+  const read = async (id: string, key?: string) => {
+    const res = await request(`/v1/links/${id}`, { key })
+    if (res.status !== 200) throw new Error(`GET link → ${res.status} ${await res.text()}`)
+    const view = (await res.json()) as LinkView
+    if (view.qr) secretsSeen.add(view.qr.value)
+    if (view.pairingCode) secretsSeen.add(view.pairingCode.code).add(view.pairingCode.code.replace('-', ''))
+    return view
+  }
+  return {
+    sim,
+    stack,
+    store,
+    tableName,
+    doc,
+    logs,
+    secretsSeen,
+    request,
+    read,
+    async createLink(body = {}) {
+      const res = await request('/v1/links', { method: 'POST', json: body })
+      if (res.status !== 201) throw new Error(`POST /v1/links → ${res.status} ${await res.text()}`)
+      const { link, clientToken } = await res.json()
+      return { id: link.id, clientToken }
+    },
+    async waitFor(id, predicate, { timeoutMs = 15_000, key } = {}) {
+      const deadline = Date.now() + timeoutMs
+      let last: LinkView | undefined
+      while (Date.now() < deadline) {
+        last = await read(id, key)
+        if (predicate(last)) return last
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      const stored = await store.get(id)
+      throw new Error(`link ${id} never matched; last read ${JSON.stringify(last)}; stored ${JSON.stringify(stored && toLinkView(stored))}\n${logs.lines.slice(-30).join('\n')}`)
+    },
+    workerPid(linkId) {
+      for (const line of logs.lines) {
+        const entry = JSON.parse(line)
+        if (entry.worker === linkId && entry.workerPid) return entry.workerPid as number
+      }
+      return undefined
+    },
+    async stop() {
+      await stack.stop()
+      await sim.close()
+    },
+  }
+}
+
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition') {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
