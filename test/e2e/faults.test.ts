@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sweepStaleLinks } from '@wa-link-broker/core'
+import { startE2E, waitUntil, type E2E } from '../support/e2e.ts'
+
+let e2e: E2E
+beforeAll(async () => {
+  e2e = await startE2E({ sim: { refs: 3 }, workerEnv: { WORKER_MAX_RECONNECTS: '3' } })
+})
+afterAll(() => e2e.stop())
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('endings and faults, end to end', () => {
+  it('refs exhausted → expired/qr_exhausted', async () => {
+    const fast = await startE2E({ sim: { refs: 2 }, qrTimeoutMs: 300 })
+    try {
+      const { id } = await fast.createLink()
+      const ended = await fast.waitFor(id, (l) => l.status !== 'pending' && l.status !== 'starting' && l.status !== 'awaiting_scan')
+      expect(ended).toMatchObject({ status: 'expired', error: { code: 'qr_exhausted' }, qr: null, pollAfterMs: null })
+    } finally {
+      await fast.stop()
+    }
+  })
+
+  it('a logout during pairing → failed/logged_out', async () => {
+    const { id } = await e2e.createLink()
+    const view = await e2e.waitFor(id, (l) => l.qr !== null)
+    e2e.sim.setResponseDelay(300)
+    try {
+      const device = await e2e.sim.scan(view.qr!.value)
+      e2e.sim.logout(device.jid)
+      const ended = await e2e.waitFor(id, (l) => l.status === 'failed' || l.status === 'linked')
+      expect(ended).toMatchObject({ status: 'failed', error: { code: 'logged_out' } })
+    } finally {
+      e2e.sim.setResponseDelay(0)
+    }
+  })
+
+  it('replaced (440) → failed/replaced', async () => {
+    const { id } = await e2e.createLink()
+    const view = await e2e.waitFor(id, (l) => l.qr !== null)
+    e2e.sim.setResponseDelay(300)
+    const onLogin = (device: { jid: string }) => e2e.sim.replace(device.jid)
+    e2e.sim.on('login', onLogin)
+    try {
+      await e2e.sim.scan(view.qr!.value)
+      const ended = await e2e.waitFor(id, (l) => l.status === 'failed' || l.status === 'linked')
+      expect(ended).toMatchObject({ status: 'failed', error: { code: 'replaced' } })
+    } finally {
+      e2e.sim.off('login', onLogin)
+      e2e.sim.setResponseDelay(0)
+    }
+  })
+
+  it('a socket drop, then a reconnect, then success', async () => {
+    const { id } = await e2e.createLink()
+    const before = await e2e.waitFor(id, (l) => l.qr !== null)
+    e2e.sim.dropAll()
+    const after = await e2e.waitFor(id, (l) => (l.qr?.sequence ?? 0) > before.qr!.sequence)
+    expect(after.status).toBe('awaiting_scan')
+    expect(after.qr!.value).not.toBe(before.qr!.value)
+    await e2e.sim.scan(after.qr!.value)
+    await e2e.waitFor(id, (l) => l.status === 'linked')
+  })
+
+  it('a drop after the pairing code was issued reconnects as a new registration with a new code, not a false logout', async () => {
+    const { id } = await e2e.createLink({ method: 'code', phoneNumber: '+1 234 567 8901' })
+    const first = await e2e.waitFor(id, (l) => l.pairingCode !== null)
+    e2e.sim.dropAll()
+    const second = await e2e.waitFor(id, (l) => l.pairingCode !== null && l.pairingCode.code !== first.pairingCode!.code)
+    expect(second.status).toBe('awaiting_code')
+    await e2e.sim.enterCode('12345678901', second.pairingCode!.code)
+    await e2e.waitFor(id, (l) => l.status === 'linked')
+  })
+
+  it('gives up after bounded reconnects → failed/connection_lost', async () => {
+    const { id } = await e2e.createLink()
+    await e2e.waitFor(id, (l) => l.qr !== null)
+    const dropper = () => e2e.sim.dropAll()
+    e2e.sim.on('connection', dropper)
+    try {
+      e2e.sim.dropAll()
+      const ended = await e2e.waitFor(id, (l) => l.status === 'failed', { timeoutMs: 30_000 })
+      expect(ended.error!.code).toBe('connection_lost')
+      expect(ended.error!.message).toMatch(/3 times/)
+    } finally {
+      e2e.sim.off('connection', dropper)
+    }
+  })
+
+  it('a SIGKILLed worker does not leave the link awaiting_scan: it reads expired at its deadline, and the sweeper records it', async () => {
+    const { id } = await e2e.createLink()
+    await e2e.waitFor(id, (l) => l.qr !== null)
+    const pid = e2e.workerPid(id)!
+    process.kill(pid, 'SIGKILL')
+    await waitUntil(() => !isAlive(pid), 5000, 'worker death')
+    // Bring the deadline close instead of waiting minutes for it.
+    const stored = (await e2e.store.get(id))!
+    await e2e.store.update(id, { from: [stored.status], patch: { expiresAt: new Date(Date.now() + 500).toISOString() } })
+    expect((await e2e.read(id)).status).toBe('awaiting_scan')
+    await new Promise((r) => setTimeout(r, 600))
+    expect(await e2e.read(id)).toMatchObject({ status: 'expired', error: { code: 'deadline' }, qr: null })
+    expect((await e2e.store.get(id))!.status).toBe('awaiting_scan')
+    await sweepStaleLinks(e2e.store, { staleAfterMs: 0 })
+    expect((await e2e.store.get(id))!).toMatchObject({ status: 'expired', error: { code: 'deadline' } })
+  })
+
+  it('a worker that stopped heart-beating is swept to failed/worker_lost before its deadline', async () => {
+    const { id } = await e2e.createLink()
+    await e2e.waitFor(id, (l) => l.qr !== null)
+    const pid = e2e.workerPid(id)!
+    process.kill(pid, 'SIGKILL')
+    await waitUntil(() => !isAlive(pid), 5000, 'worker death')
+    expect(await sweepStaleLinks(e2e.store, { now: new Date(Date.now() + 31_000) })).toMatchObject({ lost: 1 })
+    expect(await e2e.read(id)).toMatchObject({ status: 'failed', error: { code: 'worker_lost' } })
+  })
+
+  it('SIGTERM leaves the link truthfully failed/worker_stopped and the worker exits', async () => {
+    const { id } = await e2e.createLink()
+    await e2e.waitFor(id, (l) => l.qr !== null)
+    const pid = e2e.workerPid(id)!
+    process.kill(pid, 'SIGTERM')
+    await waitUntil(() => !isAlive(pid), 5000, 'worker exit')
+    expect(await e2e.read(id)).toMatchObject({ status: 'failed', error: { code: 'worker_stopped' }, qr: null })
+  })
+
+  it('a worker that lost its lease never overwrites the link', async () => {
+    const { id } = await e2e.createLink()
+    const view = await e2e.waitFor(id, (l) => l.qr !== null)
+    const pid = e2e.workerPid(id)!
+    // Another holder takes the lease (as a relaunched worker would).
+    const taken = await e2e.store.claim(id, ['awaiting_scan'])
+    await waitUntil(() => !isAlive(pid), 5000, 'the fenced-out worker to let go')
+    const after = (await e2e.store.get(id))!
+    expect(after.leaseToken).toBe(taken.leaseToken)
+    expect(after.version).toBe(taken.version)
+    expect(after.qr!.sequence).toBe(view.qr!.sequence)
+  })
+
+  it('kept every QR value and pairing code out of the logs', () => {
+    for (const secret of e2e.secretsSeen) expect(e2e.logs.text).not.toContain(secret)
+  })
+})
