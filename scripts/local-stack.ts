@@ -2,7 +2,10 @@ import { serve } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
 import { ApiKeyStore, createDocumentClient, createLogger, ensureTable, LocalProcessLauncher, type Logger, type ResolvedRuntimeConfig } from '@wa-link-broker/core'
 import { buildDeps, createApp } from '@wa-link-broker/functions'
-import { workerCommand } from '@wa-link-broker/worker'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { buildWorker } from './build.ts'
 
 export interface LocalStackOptions {
   config: Pick<ResolvedRuntimeConfig, 'tableName' | 'region' | 'dynamodbEndpoint' | 'kmsKeyId'>
@@ -35,6 +38,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   await ensureTable(doc, config.tableName)
   const { key } = await new ApiKeyStore(doc, config.tableName).create('dev', options.devApiKey || undefined)
 
+  // Workers run the same bundle the Fargate image runs, built fresh from source (about 50 ms).
+  // It lives under node_modules so that its npm imports resolve as they do in the image.
+  const cacheDir = fileURLToPath(new URL('../node_modules/.cache/wa-link-broker/', import.meta.url))
+  mkdirSync(cacheDir, { recursive: true })
+  const bundleDir = mkdtempSync(join(cacheDir, 'worker-'))
+  const { file: workerBundle } = await buildWorker({ outDir: bundleDir })
   let launcher!: LocalProcessLauncher
   const app = createApp(
     buildDeps({
@@ -43,7 +52,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       createLimitPerMinute: options.createLimitPerMinute,
       launcher: (log) =>
         (launcher = new LocalProcessLauncher({
-          command: workerCommand(),
+          command: [process.execPath, workerBundle],
           logger: log.child({ component: 'launcher' }),
           maxConcurrent: options.maxWorkers,
           env: {
@@ -68,6 +77,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     async stop() {
       await launcher.stopAll()
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      rmSync(bundleDir, { recursive: true, force: true })
     },
   }
 }

@@ -7,7 +7,7 @@ import {
   LinkStore,
   RateLimiter,
   selectKeyProvider,
-  useDynamoDBAuthState,
+  exportAuthState,
   type KeyProvider,
   type LinkLauncher,
   type Logger,
@@ -41,7 +41,7 @@ export function buildDeps(options: WiringOptions): AppDeps {
       launcher: options.launcher(logger),
       logger,
       rateLimiter: new RateLimiter(doc, config.tableName, limit),
-      credentials: async (linkId) => (await useDynamoDBAuthState(linkId, { doc, tableName: config.tableName, keys })).exportState(),
+      credentials: (linkId) => exportAuthState(linkId, { doc, tableName: config.tableName, keys }),
     }),
   }
 }

@@ -1,4 +1,5 @@
-import { DisconnectReason } from 'baileys'
+// Baileys' DisconnectReason values, written out so this module does not load Baileys at start-up.
+const DisconnectReason = { restartRequired: 515, loggedOut: 401, connectionReplaced: 440, timedOut: 408 } as const
 
 /** What a closed Baileys socket means for the link. */
 export type CloseVerdict =

@@ -1,4 +1,4 @@
-import { jidDecode, type AuthenticationState, type ConnectionState, type WASocket } from 'baileys'
+import type { AuthenticationState, ConnectionState, WASocket } from 'baileys'
 import {
   canTransition,
   DEADLINE_ERROR,
@@ -15,7 +15,7 @@ import {
 } from '@wa-link-broker/core'
 import type { WorkerSettings } from './config.ts'
 import { closeReason, judgeClose } from './disconnect.ts'
-import { openSocket } from './socket.ts'
+import { loadBaileys, openSocket } from './socket.ts'
 
 export interface AuthStateHandle {
   state: AuthenticationState
@@ -95,7 +95,7 @@ export class LinkSession {
     this.every(settings.heartbeatMs, () => this.heartbeat())
     this.every(settings.watchMs, () => this.watch())
     this.timers.push(setTimeout(() => void this.end('expired', DEADLINE_ERROR), untilDeadline))
-    this.connect()
+    await this.connect()
     return this.outcome
   }
 
@@ -118,11 +118,11 @@ export class LinkSession {
     this.timers.push(timer)
   }
 
-  private connect() {
+  private async connect() {
     if (this.finished) return
     const generation = ++this.socketGeneration
     this.qrsOnThisSocket = 0
-    this.sock = openSocket(this.auth.state, this.deps.settings, this.log, {
+    const sock = await openSocket(this.auth.state, this.deps.settings, this.log, {
       onConnectionUpdate: (update) => {
         if (generation === this.socketGeneration) void this.onConnectionUpdate(update).catch((error) => this.crash(error))
       },
@@ -130,6 +130,9 @@ export class LinkSession {
         this.credsSaved = this.credsSaved.then(() => this.auth.saveCreds()).catch((error) => this.log.error({ err: { message: (error as Error).message } }, 'saving creds failed'))
       },
     })
+    // The session may have ended while Baileys loaded.
+    if (this.finished || generation !== this.socketGeneration) sock.end(undefined)
+    else this.sock = sock
   }
 
   private async onConnectionUpdate(update: Partial<ConnectionState>) {
@@ -176,6 +179,7 @@ export class LinkSession {
     await this.credsSaved
     const { me, platform } = this.auth.state.creds
     if (!me) throw new Error('connection opened without an account')
+    const { jidDecode } = await loadBaileys()
     if (this.link.status !== 'pairing') await this.onPaired()
     const account = {
       jid: me.id,

@@ -47,25 +47,22 @@ export async function runLogout({ store, openAuthState, logger, settings }: Logo
 /** Connects with the stored credentials and logs out; true once WhatsApp has confirmed it. */
 async function logOut(auth: AuthStateHandle, settings: WorkerSettings, logger: Logger): Promise<boolean> {
   for (let attempt = 0; attempt <= settings.maxReconnects; attempt++) {
-    const result = await new Promise<'done' | 'retry'>((resolve) => {
-      const timer = setTimeout(() => {
-        sock.end(undefined)
-        resolve('retry')
-      }, settings.logoutTimeoutMs)
-      const sock = openSocket(auth.state, settings, logger, {
-        onCredsUpdate: () => void auth.saveCreds(),
-        onConnectionUpdate: (update: Partial<ConnectionState>) => {
-          if (update.connection === 'open') {
-            sock.logout().catch(() => undefined)
-          } else if (update.connection === 'close') {
-            clearTimeout(timer)
-            const verdict = judgeClose(closeReason(update.lastDisconnect?.error))
-            // A logout (ours, or one already done from the phone) closes with 401.
-            resolve(verdict.kind === 'logged_out' ? 'done' : 'retry')
-          }
-        },
-      })
+    let closed!: (result: 'done' | 'retry') => void
+    const outcome = new Promise<'done' | 'retry'>((resolve) => (closed = resolve))
+    const sock = await openSocket(auth.state, settings, logger, {
+      onCredsUpdate: () => void auth.saveCreds(),
+      onConnectionUpdate: (update: Partial<ConnectionState>) => {
+        if (update.connection === 'open') void sock.logout().catch(() => undefined)
+        // A logout (ours, or one already done from the phone) closes with 401.
+        if (update.connection === 'close') closed(judgeClose(closeReason(update.lastDisconnect?.error)).kind === 'logged_out' ? 'done' : 'retry')
+      },
     })
+    const timer = setTimeout(() => {
+      sock.end(undefined)
+      closed('retry')
+    }, settings.logoutTimeoutMs)
+    const result = await outcome
+    clearTimeout(timer)
     if (result === 'done') return true
     await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** attempt)))
   }

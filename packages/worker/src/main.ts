@@ -6,8 +6,11 @@ import { createDocumentClient, createLogger, LinkStore, resolveRuntimeConfig, se
 import { settingsFromEnv } from './config.ts'
 import { LinkSession } from './link-session.ts'
 import { runLogout } from './logout-session.ts'
+import { loadBaileys } from './socket.ts'
 import { trackKeyWrites } from './tracked-auth.ts'
 
+// Start loading Baileys now; the link's claim in DynamoDB runs meanwhile.
+void loadBaileys()
 const settings = settingsFromEnv(process.env)
 const config = resolveRuntimeConfig()
 const logger = createLogger({ name: 'worker', base: { linkId: settings.linkId, mode: settings.mode } })
@@ -36,7 +39,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal)
   process.once('SIGINT', onSignal)
   const outcome = await session.run()
-  logger.info({ status: outcome.status, note: outcome.note }, 'worker done')
+  logger.info({ status: outcome.status, note: outcome.note, maxRssKb: process.resourceUsage().maxRSS }, 'worker done')
   return 0
 }
 

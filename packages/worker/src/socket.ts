@@ -1,4 +1,4 @@
-import makeWASocket, { Browsers, makeCacheableSignalKeyStore, type AuthenticationState, type ConnectionState, type WASocket } from 'baileys'
+import type { AuthenticationState, ConnectionState, WASocket } from 'baileys'
 import type { Logger } from '@wa-link-broker/core'
 import type { WorkerSettings } from './config.ts'
 
@@ -8,7 +8,8 @@ export interface SocketHandlers {
 }
 
 /** One Baileys socket for the link, with only what a linking device needs switched on. */
-export function openSocket(auth: AuthenticationState, settings: WorkerSettings, logger: Logger, handlers: SocketHandlers): WASocket {
+export async function openSocket(auth: AuthenticationState, settings: WorkerSettings, logger: Logger, handlers: SocketHandlers): Promise<WASocket> {
+  const { default: makeWASocket, Browsers, makeCacheableSignalKeyStore } = await loadBaileys()
   // Baileys logs frames at debug/trace: keep it at warn unless asked, so no QR ref can reach the logs.
   const baileysLogger = logger.child({ component: 'baileys' }, { level: process.env.BAILEYS_LOG_LEVEL ?? 'warn' })
   const sock = makeWASocket({
@@ -24,3 +25,6 @@ export function openSocket(auth: AuthenticationState, settings: WorkerSettings, 
   sock.ev.on('creds.update', handlers.onCredsUpdate)
   return sock
 }
+
+/** Baileys is imported on first need so a worker's DynamoDB claim can run while it loads. */
+export const loadBaileys = () => import('baileys')

@@ -6,15 +6,7 @@ import {
   QueryCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb'
-import {
-  BufferJSON,
-  initAuthCreds,
-  proto,
-  type AuthenticationCreds,
-  type AuthenticationState,
-  type SignalDataSet,
-  type SignalDataTypeMap,
-} from 'baileys'
+import type { AuthenticationCreds, AuthenticationState, SignalDataSet, SignalDataTypeMap } from 'baileys'
 import { open, seal } from '../crypto/envelope.ts'
 import type { KeyProvider } from '../crypto/key-provider.ts'
 import { isConditionalCheckFailed } from '../store/client.ts'
@@ -78,6 +70,9 @@ function parseSignalKeySk(sk: string): { type: string; id: string } | undefined 
 }
 
 export async function useDynamoDBAuthState(linkId: string, options: AuthStateOptions): Promise<DynamoDBAuthState> {
+  // Loaded on first use, not at import: the API reads exported state without Baileys (~3 MB), and
+  // a worker can start its DynamoDB claim while Baileys is still loading.
+  const { BufferJSON, initAuthCreds, proto } = await import('baileys')
   const { doc, tableName, keys: keyProvider } = options
   const pk = partition(linkId)
   const keyContext = { linkId }
@@ -222,27 +217,33 @@ export async function useDynamoDBAuthState(linkId: string, options: AuthStateOpt
       // Later writes through this instance would be sealed under a key nobody can unwrap.
       dataKey = undefined
     },
-    async exportState() {
-      const exported: ExportedAuthState = { creds: null, keys: {} }
-      const items = await queryPartition(doc, tableName, pk)
-      const sealed = items.filter((item) => item[T.sortKey] !== SK_DATA_KEY)
-      if (sealed.length === 0) return exported
-      const key = await dataKeyForRead()
-      // Round-trip through the replacer so Buffers come out as `{type:'Buffer', data}`, as Baileys stores them.
-      const toJsonForm = (value: unknown) => JSON.parse(JSON.stringify(value, BufferJSON.replacer))
-      for (const item of sealed) {
-        const sk = String(item[T.sortKey])
-        const value = toJsonForm(openValue(String(item[VALUE_ATTRIBUTE]), key, sk))
-        if (sk === SK_CREDS) {
-          exported.creds = value
-          continue
-        }
-        const parsed = parseSignalKeySk(sk)
-        if (parsed) (exported.keys[parsed.type] ??= {})[parsed.id] = value
-      }
-      return exported
-    },
+    exportState: () => exportAuthState(linkId, options),
   }
+}
+
+/**
+ * A link's auth state as Baileys' `BufferJSON` form, read-only and without loading Baileys: values
+ * are sealed as `JSON.stringify(value, BufferJSON.replacer)`, so their plaintext is that form already.
+ */
+export async function exportAuthState(linkId: string, options: AuthStateOptions): Promise<ExportedAuthState> {
+  const exported: ExportedAuthState = { creds: null, keys: {} }
+  const items = await queryPartition(options.doc, options.tableName, partition(linkId))
+  const wrapped = items.find((item) => item[T.sortKey] === SK_DATA_KEY)
+  const sealed = items.filter((item) => item[T.sortKey] !== SK_DATA_KEY)
+  if (sealed.length === 0) return exported
+  if (!wrapped) throw new Error(`Auth state of ${linkId} has sealed items but no data key.`)
+  const key = await options.keys.decryptDataKey(String(wrapped[WRAPPED_KEY_ATTRIBUTE]), { linkId })
+  for (const item of sealed) {
+    const sk = String(item[T.sortKey])
+    const value = JSON.parse(open(String(item[VALUE_ATTRIBUTE]), key, `${linkId}/${sk}`).toString('utf8'))
+    if (sk === SK_CREDS) {
+      exported.creds = value
+      continue
+    }
+    const parsed = parseSignalKeySk(sk)
+    if (parsed) (exported.keys[parsed.type] ??= {})[parsed.id] = value
+  }
+  return exported
 }
 
 /** Deletes a link's whole auth state; needs no key provider (e.g. the API erasing a logged-out link). */

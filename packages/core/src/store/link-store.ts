@@ -68,6 +68,8 @@ export interface LinkUpdate {
   fence?: number
   /** Optimistic concurrency: the write succeeds only at this version. */
   version?: number
+  /** Increment the fencing token: the writer becomes the lease holder. */
+  takeLease?: boolean
 }
 
 export interface IdempotencyRecord {
@@ -179,6 +181,10 @@ export class LinkStore {
     }
     const conditions = [`#status IN (${update.from.map((_, i) => `:from${i}`).join(', ')})`]
     update.from.forEach((s, i) => (values[`:from${i}`] = s))
+    if (update.takeLease) {
+      names['#lease'] = 'leaseToken'
+      sets.push('#lease = #lease + :one')
+    }
     if (update.fence !== undefined) {
       names['#lease'] = 'leaseToken'
       values[':fence'] = update.fence
@@ -210,16 +216,9 @@ export class LinkStore {
     }
   }
 
-  /** Takes the lease: the next fencing token, so every earlier holder's writes now fail. */
-  async claim(id: string, from: readonly LinkStatus[], to?: LinkStatus): Promise<Link> {
-    const current = await this.get(id)
-    if (!current) throw new NotFoundError()
-    return this.update(id, {
-      from,
-      to,
-      version: current.version,
-      patch: { leaseToken: current.leaseToken + 1, heartbeatAt: new Date().toISOString() },
-    })
+  /** Takes the lease in one write: the next fencing token, so every earlier holder's writes now fail. */
+  claim(id: string, from: readonly LinkStatus[], to?: LinkStatus): Promise<Link> {
+    return this.update(id, { from, to, takeLease: true, patch: { heartbeatAt: new Date().toISOString() } })
   }
 
   async addClientTokenHash(id: string, hash: string): Promise<void> {
