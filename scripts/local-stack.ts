@@ -56,6 +56,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           logger: log.child({ component: 'launcher' }),
           maxConcurrent: options.maxWorkers,
           env: {
+            // Every worker would repeat the API's own Node-version notice from the AWS SDK.
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
             TABLE_NAME: config.tableName,
             AWS_REGION: config.region,
             ...(config.dynamodbEndpoint ? { DYNAMODB_ENDPOINT: config.dynamodbEndpoint } : {}),

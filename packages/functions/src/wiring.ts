@@ -7,6 +7,7 @@ import {
   LinkStore,
   RateLimiter,
   selectKeyProvider,
+  eraseAuthState,
   exportAuthState,
   type KeyProvider,
   type LinkLauncher,
@@ -42,6 +43,7 @@ export function buildDeps(options: WiringOptions): AppDeps {
       logger,
       rateLimiter: new RateLimiter(doc, config.tableName, limit),
       credentials: (linkId) => exportAuthState(linkId, { doc, tableName: config.tableName, keys }),
+      eraseCredentials: (linkId) => eraseAuthState(linkId, { doc, tableName: config.tableName }),
     }),
   }
 }

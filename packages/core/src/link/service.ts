@@ -32,6 +32,8 @@ export interface LinkServiceDeps {
   logger: Logger
   /** Reads a linked session's decrypted auth state; absent where credentials are not served. */
   credentials?: (linkId: string) => Promise<ExportedAuthState>
+  /** Erases a link's stored auth state (a cancelled link's worker may be gone). */
+  eraseCredentials?: (linkId: string) => Promise<void>
   rateLimiter?: RateLimiter
   now?: () => Date
 }
@@ -139,6 +141,7 @@ export class LinkService {
         patch: { qr: null, pairingCode: null, error: { code: 'cancelled', message: 'Cancelled by the API client.' } },
       })
       this.deps.logger.info({ linkId, tenantId }, 'link cancelled')
+      await this.deps.eraseCredentials?.(linkId)
       return cancelled
     } catch (error) {
       if (error instanceof StaleLinkError && error.current.status === 'linked') return this.unlink(error.current)
