@@ -1,22 +1,12 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startSimulator, trustTestRootKeyInThisProcess, type WaSimulator } from './index.ts'
+import { describe, expect, it } from 'vitest'
+import { trustTestRootKeyInThisProcess } from './index.ts'
+import { simSuite } from './suite.ts'
 import { connectClient, pairByQr, type TestClient } from './test-client.ts'
 
 trustTestRootKeyInThisProcess()
 
 describe('wa-sim fault injection', () => {
-  let clients: TestClient[] = []
-  const track = (client: TestClient) => (clients.push(client), client)
-  afterEach(() => {
-    for (const client of clients) client.end()
-    clients = []
-  })
-
-  let sim: WaSimulator
-  beforeAll(async () => {
-    sim = await startSimulator()
-    return () => sim.close()
-  })
+  const { sim, track } = simSuite()
 
   it('logout → 401, and the next login of that device is refused with 401', async () => {
     const { client, jid } = await pairByQr(sim, '15550004444')

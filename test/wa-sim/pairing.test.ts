@@ -1,22 +1,12 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_PHONE_NUMBER, startSimulator, trustTestRootKeyInThisProcess, WrongPairingCodeError, type WaSimulator } from './index.ts'
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_PHONE_NUMBER, trustTestRootKeyInThisProcess, WrongPairingCodeError } from './index.ts'
+import { simSuite } from './suite.ts'
 import { connectClient, type TestClient } from './test-client.ts'
 
 trustTestRootKeyInThisProcess()
 
 describe('wa-sim pairing', () => {
-  let clients: TestClient[] = []
-  const track = (client: TestClient) => (clients.push(client), client)
-  afterEach(() => {
-    for (const client of clients) client.end()
-    clients = []
-  })
-
-  let sim: WaSimulator
-  beforeAll(async () => {
-    sim = await startSimulator()
-    return () => sim.close()
-  })
+  const { sim, track } = simSuite()
 
   it('scan → 515 → reconnect with the same auth state → open with the expected jid', async () => {
     const first = track(connectClient(sim))

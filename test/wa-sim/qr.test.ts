@@ -1,5 +1,6 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startSimulator, trustTestRootKeyInThisProcess, type WaSimulator } from './index.ts'
+import { describe, expect, it } from 'vitest'
+import { startSimulator, trustTestRootKeyInThisProcess } from './index.ts'
+import { simSuite } from './suite.ts'
 import { connectClient, type TestClient } from './test-client.ts'
 
 trustTestRootKeyInThisProcess()
@@ -7,18 +8,7 @@ trustTestRootKeyInThisProcess()
 const refOf = (qr: string) => qr.split('#')[1]!.split(',')[0]!
 
 describe('wa-sim QR flow', () => {
-  let clients: TestClient[] = []
-  const track = (client: TestClient) => (clients.push(client), client)
-  afterEach(() => {
-    for (const client of clients) client.end()
-    clients = []
-  })
-
-  let sim: WaSimulator
-  beforeAll(async () => {
-    sim = await startSimulator()
-    return () => sim.close()
-  })
+  const { sim, track } = simSuite()
 
   it('shows the first QR within 1 s', async () => {
     const started = Date.now()

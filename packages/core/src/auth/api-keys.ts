@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, paginateQuery, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { randomBase32 } from '../ids.ts'
 import { tableDefinition as T } from '../store/table.ts'
 import { isConditionalCheckFailed } from '../store/client.ts'
@@ -63,21 +63,17 @@ export class ApiKeyStore {
 
   async list(): Promise<ApiKeyRecord[]> {
     const records: ApiKeyRecord[] = []
-    let startKey: Record<string, unknown> | undefined
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: T.tenantIndex.name,
-          KeyConditionExpression: '#gpk = :gpk',
-          ExpressionAttributeNames: { '#gpk': T.tenantIndex.partitionKey },
-          ExpressionAttributeValues: { ':gpk': KEY_LIST_PARTITION },
-          ExclusiveStartKey: startKey,
-        }),
-      )
-      records.push(...(res.Items ?? []).map(toRecord))
-      startKey = res.LastEvaluatedKey
-    } while (startKey)
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        IndexName: T.tenantIndex.name,
+        KeyConditionExpression: '#gpk = :gpk',
+        ExpressionAttributeNames: { '#gpk': T.tenantIndex.partitionKey },
+        ExpressionAttributeValues: { ':gpk': KEY_LIST_PARTITION },
+      },
+    )
+    for await (const page of pages) records.push(...(page.Items ?? []).map(toRecord))
     return records
   }
 

@@ -2,17 +2,12 @@ import { createHash } from 'node:crypto'
 import { RunTaskCommand, type ECSClient, type Failure, type RunTaskCommandOutput } from '@aws-sdk/client-ecs'
 import type { Logger } from 'pino'
 import type { LaunchRequest, LinkLauncher } from '../launcher.ts'
+import type { EcsTaskConfig } from '../runtime-config.ts'
 import { LaunchError } from './errors.ts'
 
-export interface EcsLauncherOptions {
+/** The task to run (`containerName` is the worker container, whose environment gets LINK_ID / WORKER_MODE). */
+export interface EcsLauncherOptions extends EcsTaskConfig {
   ecs: ECSClient
-  cluster: string
-  taskDefinition: string
-  subnets: string[]
-  securityGroups: string[]
-  assignPublicIp: boolean
-  /** The worker container in the task definition, whose environment gets LINK_ID / WORKER_MODE. */
-  containerName: string
   /**
    * Total RunTask HTTP attempts per launch, counting the SDK client's own retries (read from each
    * reply's `$metadata.attempts`), so a throttled launch never runs maxAttempts × the client's.

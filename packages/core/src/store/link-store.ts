@@ -4,6 +4,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
+  paginateQuery,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb'
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts'
@@ -236,21 +237,17 @@ export class LinkStore {
 
   /** Links in progress whose last sign of life (creation or heartbeat) is older than `before`. */
   async *quietSince(before: Date): AsyncGenerator<Link> {
-    let startKey: Record<string, unknown> | undefined
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: T.activityIndex.name,
-          KeyConditionExpression: '#apk = :active AND #ask < :before',
-          ExpressionAttributeNames: { '#apk': T.activityIndex.partitionKey, '#ask': T.activityIndex.sortKey },
-          ExpressionAttributeValues: { ':active': ACTIVE, ':before': before.toISOString() },
-          ExclusiveStartKey: startKey,
-        }),
-      )
-      for (const item of res.Items ?? []) yield fromItem(item)
-      startKey = res.LastEvaluatedKey
-    } while (startKey)
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        IndexName: T.activityIndex.name,
+        KeyConditionExpression: '#apk = :active AND #ask < :before',
+        ExpressionAttributeNames: { '#apk': T.activityIndex.partitionKey, '#ask': T.activityIndex.sortKey },
+        ExpressionAttributeValues: { ':active': ACTIVE, ':before': before.toISOString() },
+      },
+    )
+    for await (const page of pages) for (const item of page.Items ?? []) yield fromItem(item)
   }
 
   /** A tenant's links, newest first. Status filters account for read-time expiry. */

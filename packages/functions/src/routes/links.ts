@@ -1,9 +1,9 @@
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute } from '@hono/zod-openapi'
 import { etag } from 'hono/etag'
 import { normalizePhoneNumber, toLinkView, ValidationError, DEFAULT_TTL_SECONDS } from '@wa-link-broker/core'
 import { authenticate, tenantOf } from '../auth.ts'
-import type { AppDeps, AppEnv } from '../deps.ts'
-import { validationFailed } from '../errors.ts'
+import type { AppDeps } from '../deps.ts'
+import { newRouter } from '../router.ts'
 import {
   CreateLinkBodySchema,
   CreatedLinkSchema,
@@ -20,7 +20,7 @@ const security = [{ bearer: [] }]
 export function linkRoutes({ links, apiKeys }: AppDeps) {
   const tenantOnly = authenticate(apiKeys, { clientToken: false })
   const tenantOrClient = authenticate(apiKeys, { clientToken: true })
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: (result, c) => (result.success ? undefined : validationFailed(c, result.error, result.target)) })
+  const app = newRouter()
 
   app.openapi(
     createRoute({

@@ -1,9 +1,9 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { createRoute, z } from '@hono/zod-openapi'
 import QRCode from 'qrcode'
 import { ConflictError, toLinkView } from '@wa-link-broker/core'
 import { authenticate } from '../auth.ts'
-import type { AppDeps, AppEnv } from '../deps.ts'
-import { validationFailed } from '../errors.ts'
+import type { AppDeps } from '../deps.ts'
+import { newRouter } from '../router.ts'
 import { errorResponses, LinkIdParamSchema } from '../schemas.ts'
 
 const FORMATS = {
@@ -13,7 +13,7 @@ const FORMATS = {
 
 /** The current QR as an image, for apps and pages that would rather not render it themselves. */
 export function qrRoutes({ links, apiKeys }: AppDeps) {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: (result, c) => (result.success ? undefined : validationFailed(c, result.error, result.target)) })
+  const app = newRouter()
   for (const [format, { type, render }] of Object.entries(FORMATS)) {
     app.openapi(
       createRoute({

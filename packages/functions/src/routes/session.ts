@@ -1,14 +1,14 @@
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute } from '@hono/zod-openapi'
 import { normalizePhoneNumber, toLinkView } from '@wa-link-broker/core'
 import { authenticate, tenantOf } from '../auth.ts'
-import type { AppDeps, AppEnv } from '../deps.ts'
-import { validationFailed } from '../errors.ts'
+import type { AppDeps } from '../deps.ts'
+import { newRouter } from '../router.ts'
 import { CredentialsSchema, errorResponses, LinkIdParamSchema, LinkSchema, PairingCodeBodySchema } from '../schemas.ts'
 
 /** The parts of a link that touch the WhatsApp session itself: switching to a code, credentials. */
 export function sessionRoutes({ links, apiKeys }: AppDeps) {
   const tenantOnly = authenticate(apiKeys, { clientToken: false })
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: (result, c) => (result.success ? undefined : validationFailed(c, result.error, result.target)) })
+  const app = newRouter()
 
   app.openapi(
     createRoute({
