@@ -1,22 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { eraseAuthState, LocalKeyProvider, sweepStaleLinks, useDynamoDBAuthState } from '@wa-link-broker/core'
-import { startE2E, waitUntil, type E2E } from '../support/e2e.ts'
+import { isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
 
 let e2e: E2E
 beforeAll(async () => {
   e2e = await startE2E({ sim: { refs: 3 }, workerEnv: { WORKER_MAX_RECONNECTS: '3' } })
 })
 afterAll(() => e2e.stop())
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 describe('endings and faults, end to end', () => {
   it('refs exhausted → expired/qr_exhausted', async () => {
@@ -97,11 +88,8 @@ describe('endings and faults, end to end', () => {
   })
 
   it('a SIGKILLed worker does not leave the link awaiting_scan: it reads expired at its deadline, and the sweeper records it', async () => {
-    const { id } = await e2e.createLink()
-    await e2e.waitFor(id, (l) => l.qr !== null)
-    const pid = e2e.workerPid(id)!
-    process.kill(pid, 'SIGKILL')
-    await waitUntil(() => !isAlive(pid), 5000, 'worker death')
+    const { id, pid } = await e2e.startAwaitingScan()
+    await e2e.signalWorker(pid, 'SIGKILL')
     // Bring the deadline close instead of waiting minutes for it.
     const stored = (await e2e.store.get(id))!
     await e2e.store.update(id, { from: [stored.status], patch: { expiresAt: new Date(Date.now() + 500).toISOString() } })
@@ -114,11 +102,8 @@ describe('endings and faults, end to end', () => {
   })
 
   it('a worker that stopped heart-beating is swept to failed/worker_lost before its deadline', async () => {
-    const { id } = await e2e.createLink()
-    await e2e.waitFor(id, (l) => l.qr !== null)
-    const pid = e2e.workerPid(id)!
-    process.kill(pid, 'SIGKILL')
-    await waitUntil(() => !isAlive(pid), 5000, 'worker death')
+    const { id, pid } = await e2e.startAwaitingScan()
+    await e2e.signalWorker(pid, 'SIGKILL')
     // Say the dead worker had stored creds: the sweeper erases them, since no worker will.
     await (await useDynamoDBAuthState(id, { doc: e2e.doc, tableName: e2e.tableName, keys: LocalKeyProvider.fromEnv() })).saveCreds()
     const authItems = async () => (await e2e.doc.send(new QueryCommand({ TableName: e2e.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `AUTH#${id}` } }))).Items ?? []
@@ -130,18 +115,13 @@ describe('endings and faults, end to end', () => {
   })
 
   it('SIGTERM leaves the link truthfully failed/worker_stopped and the worker exits', async () => {
-    const { id } = await e2e.createLink()
-    await e2e.waitFor(id, (l) => l.qr !== null)
-    const pid = e2e.workerPid(id)!
-    process.kill(pid, 'SIGTERM')
-    await waitUntil(() => !isAlive(pid), 5000, 'worker exit')
+    const { id, pid } = await e2e.startAwaitingScan()
+    await e2e.signalWorker(pid, 'SIGTERM')
     expect(await e2e.read(id)).toMatchObject({ status: 'failed', error: { code: 'worker_stopped' }, qr: null })
   })
 
   it('a worker that lost its lease never overwrites the link', async () => {
-    const { id } = await e2e.createLink()
-    const view = await e2e.waitFor(id, (l) => l.qr !== null)
-    const pid = e2e.workerPid(id)!
+    const { id, pid, view } = await e2e.startAwaitingScan()
     // Another holder takes the lease (as a relaunched worker would).
     const taken = await e2e.store.claim(id, ['awaiting_scan'])
     await waitUntil(() => !isAlive(pid), 5000, 'the fenced-out worker to let go')

@@ -3,7 +3,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb'
 import makeWASocket, { BufferJSON } from 'baileys'
 import pino from 'pino'
 import { LocalKeyProvider, useDynamoDBAuthState } from '@wa-link-broker/core'
-import { startE2E, waitUntil, type E2E } from '../support/e2e.ts'
+import { isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
 import { trustTestRootKeyInThisProcess } from '../wa-sim/index.ts'
 
 let e2e: E2E
@@ -106,12 +106,3 @@ describe('QR link, end to end', () => {
     expect(text).not.toMatch(/linked_devices#/)
   })
 })
-
-function isAlive(pid: number) {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}

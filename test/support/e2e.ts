@@ -21,6 +21,10 @@ export interface E2E {
   read(id: string, key?: string): Promise<LinkView>
   waitFor(id: string, predicate: (link: LinkView) => boolean, options?: { timeoutMs?: number; key?: string }): Promise<LinkView>
   workerPid(linkId: string): number | undefined
+  /** Starts a link and waits for its first QR, so its worker is up and holding a socket. */
+  startAwaitingScan(body?: Record<string, unknown>): Promise<{ id: string; pid: number; view: LinkView }>
+  /** Signals the link's worker and waits until the process is gone. */
+  signalWorker(pid: number, signal: NodeJS.Signals): Promise<void>
   stop(): Promise<void>
 }
 
@@ -63,7 +67,7 @@ export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number
     if (view.pairingCode) secretsSeen.add(view.pairingCode.code).add(view.pairingCode.code.replace('-', ''))
     return view
   }
-  return {
+  const e2e: E2E = {
     sim,
     stack,
     store,
@@ -97,11 +101,21 @@ export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number
       }
       return undefined
     },
+    async startAwaitingScan(body = {}) {
+      const { id } = await e2e.createLink(body)
+      const view = await e2e.waitFor(id, (l) => l.qr !== null)
+      return { id, view, pid: e2e.workerPid(id)! }
+    },
+    async signalWorker(pid, signal) {
+      process.kill(pid, signal)
+      await waitUntil(() => !isAlive(pid), 5000, `worker ${pid} to exit after ${signal}`)
+    },
     async stop() {
       await stack.stop()
       await sim.close()
     },
   }
+  return e2e
 }
 
 export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition') {
@@ -109,5 +123,14 @@ export async function waitUntil(condition: () => boolean | Promise<boolean>, tim
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
   }
 }
