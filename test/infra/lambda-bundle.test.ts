@@ -1,10 +1,13 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiKeyStore } from '@wa-link-broker/core'
 import { buildLambda, type BuiltBundle } from '../../scripts/build.ts'
+import { startAwsJsonServer } from '../fixtures/aws-json-server.ts'
+import { createTestTable } from '../support/store.ts'
 
 /** The deployable bundles actually run: build them as `npm run build` does and invoke them. */
 describe('Lambda bundles', () => {
@@ -50,6 +53,59 @@ describe('Lambda bundles', () => {
     expect(health.status).toBe(200)
     expect(openapi.status).toBe(200)
     expect(openapi.body).toContain('"openapi":"3.1')
+  })
+
+  describe('against DynamoDB Local and an ECS-protocol endpoint', () => {
+    let table: Awaited<ReturnType<typeof createTestTable>>
+    let ecs: Awaited<ReturnType<typeof startAwsJsonServer>>
+    let key: string
+    beforeAll(async () => {
+      table = await createTestTable('bundle')
+      key = (await new ApiKeyStore(table.doc, table.tableName).create('acme')).key
+      ecs = await startAwsJsonServer(() => ({ body: { tasks: [{ taskArn: 'arn:aws:ecs:us-east-1:111122223333:task/smoke/1' }], failures: [] } }))
+    })
+    afterAll(() => ecs?.close())
+
+    // The child process is async here: the fake ECS endpoint lives in this process's event loop.
+    const runAsync = (code: string) =>
+      new Promise<{ stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+          env: { ...env, TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: table.endpoint, AWS_ENDPOINT_URL_ECS: ecs.endpoint },
+        })
+        let stdout = ''
+        let stderr = ''
+        child.stdout.on('data', (d) => (stdout += d))
+        child.stderr.on('data', (d) => (stderr += d))
+        child.on('exit', () => resolve({ stdout, stderr }))
+      })
+
+    it('api: starts a link (one RunTask for it) and reads it back, as deployed', async () => {
+      const file = pathToFileURL(bundles.find((b) => b.name === 'api')!.file).href
+      const event = (method: string, path: string, body?: string) => ({
+        version: '2.0', rawPath: path, rawQueryString: '', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, host: 'x.lambda-url.us-east-1.on.aws' },
+        requestContext: { http: { method, path, sourceIp: '127.0.0.1' }, domainName: 'x.lambda-url.us-east-1.on.aws', requestId: 'r' },
+        body, isBase64Encoded: false,
+      })
+      const r = await runAsync(`
+        const { handler } = await import(${JSON.stringify(file)})
+        const created = await handler(${JSON.stringify(event('POST', '/v1/links', '{"method":"code","phoneNumber":"+1 (234) 567-8901"}'))}, {})
+        const id = JSON.parse(created.body).link.id
+        const read = await handler({ ...${JSON.stringify(event('GET', '/v1/links/ID'))}, rawPath: '/v1/links/' + id, requestContext: { ...${JSON.stringify(event('GET', '/').requestContext)}, http: { method: 'GET', path: '/v1/links/' + id } } }, {})
+        console.log(JSON.stringify({ created: created.statusCode, read: read.statusCode, link: JSON.parse(read.body) }))
+      `)
+      expect(r.stderr).toBe('')
+      const out = JSON.parse(r.stdout)
+      expect(out).toMatchObject({ created: 201, read: 200, link: { status: 'pending', method: 'code', phoneNumber: '12345678901' } })
+      expect(ecs.calls).toHaveLength(1)
+      expect(ecs.calls[0].input).toMatchObject({ cluster: env.ECS_CLUSTER, overrides: { containerOverrides: [{ environment: [{ name: 'LINK_ID', value: out.link.id }, { name: 'WORKER_MODE', value: 'link' }] }] } })
+    })
+
+    it('sweeper: sweeps the table', async () => {
+      const file = pathToFileURL(bundles.find((b) => b.name === 'sweeper')!.file).href
+      const r = await runAsync(`const { handler } = await import(${JSON.stringify(file)}); console.log(JSON.stringify(await handler()))`)
+      expect(r.stderr).toBe('')
+      expect(JSON.parse(r.stdout)).toEqual({ lost: 0, expired: 0 })
+    })
   })
 
   it('sweeper: exports handler and its module loads without a table', () => {
