@@ -338,6 +338,20 @@ describe('system routes', () => {
     expect(html).toContain('Start a link')
   })
 
+  it('lets browser apps call with a bearer token from any origin (CORS)', async () => {
+    const preflight = await api.request('/v1/links/lnk_00000000000000000000000000', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization,if-none-match' },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*')
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/i)
+    const { link, clientToken } = await createLink()
+    const res = await api.request(`/v1/links/${link.id}`, { key: clientToken, headers: { origin: 'https://app.example.com' } })
+    expect(res.headers.get('access-control-allow-origin')).toBe('*')
+    expect(res.headers.get('access-control-expose-headers')).toMatch(/etag/i)
+  })
+
   it('answers unknown routes with the JSON error shape', async () => {
     await expectError(await api.request('/nope'), 404, 'not_found')
   })
