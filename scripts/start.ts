@@ -27,6 +27,10 @@ async function main() {
   }
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
+  // `npm start` runs this under `sh -c`, which does not pass npm's SIGTERM on: when the process
+  // that started us goes away, stop too, so no Java or worker process is left orphaned.
+  const parent = process.ppid
+  setInterval(() => process.ppid !== parent && void stop('parent exited'), 500).unref()
 
   const config = { ...resolveRuntimeConfig(), dynamodbEndpoint: dynamo.endpoint }
   const stack = await startLocalStack({ config, port, host: process.env.HOST, devApiKey: process.env.DEV_API_KEY, logger: createLogger({ name: 'api' }) })
