@@ -87,6 +87,14 @@ describe('endings and faults, end to end', () => {
     }
   })
 
+  it("the link's deadline → expired/deadline, written by the worker, which closes its socket and exits", async () => {
+    const { id, pid } = await e2e.startAwaitingScan()
+    const stored = (await e2e.store.get(id))!
+    await e2e.store.update(id, { from: [stored.status], patch: { expiresAt: new Date(Date.now() + 300).toISOString() } })
+    await waitUntil(() => !isAlive(pid), 5000, 'the worker to exit at the deadline')
+    expect(await e2e.store.get(id)).toMatchObject({ status: 'expired', error: { code: 'deadline' }, qr: null })
+  })
+
   it('a SIGKILLed worker does not leave the link awaiting_scan: it reads expired at its deadline, and the sweeper records it', async () => {
     const { id, pid } = await e2e.startAwaitingScan()
     await e2e.signalWorker(pid, 'SIGKILL')

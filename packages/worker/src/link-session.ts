@@ -246,6 +246,7 @@ export class LinkSession {
     if (this.finished) return
     if (!current || current.leaseToken !== this.fence || !isInProgress(current.status)) return this.letGo(current)
     if (current.version > this.link.version) this.link = current
+    if (Date.now() >= Date.parse(current.expiresAt)) return this.end('expired', DEADLINE_ERROR)
     if (current.method === 'code') await this.requestPairingCode()
   }
 
