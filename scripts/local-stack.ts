@@ -1,6 +1,17 @@
 import { serve } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
-import { ApiKeyStore, createDocumentClient, createLogger, ensureTable, LocalProcessLauncher, type Logger, type ResolvedRuntimeConfig } from '@wa-link-broker/core'
+import {
+  ApiKeyStore,
+  createDocumentClient,
+  createLogger,
+  ensureTable,
+  eraseAuthState,
+  LinkStore,
+  LocalProcessLauncher,
+  sweepStaleLinks,
+  type Logger,
+  type ResolvedRuntimeConfig,
+} from '@wa-link-broker/core'
 import { buildDeps, createApp } from '@wa-link-broker/functions'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -72,11 +83,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     server.once('listening', () => resolve())
     server.once('error', reject)
   })
+  // What the Cron does in AWS: settle links whose worker died, once a minute.
+  const store = new LinkStore(doc, config.tableName)
+  const sweeper = setInterval(() => {
+    sweepStaleLinks(store, { logger, eraseCredentials: (linkId) => eraseAuthState(linkId, { doc, tableName: config.tableName }) }).catch((error) =>
+      logger.warn({ err: { message: (error as Error).message } }, 'sweep failed'),
+    )
+  }, 60_000)
+  sweeper.unref()
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     apiKey: key,
     launcher,
     async stop() {
+      clearInterval(sweeper)
       await launcher.stopAll()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       rmSync(bundleDir, { recursive: true, force: true })
