@@ -37,6 +37,11 @@ describe('QR link, end to end', () => {
     expect(credentials.account.jid).toBe(device.jid)
     const revived = JSON.parse(JSON.stringify(credentials.creds), BufferJSON.reviver)
     expect(Buffer.isBuffer(revived.noiseKey.private)).toBe(true)
+    // The credentials are secrets too: the last test checks none reached a log.
+    for (const secret of [revived.noiseKey.private, revived.signedIdentityKey.private, revived.signedPreKey.keyPair.private]) {
+      e2e.secretsSeen.add(Buffer.from(secret).toString('base64')).add(Buffer.from(secret).toString('hex'))
+    }
+    e2e.secretsSeen.add(revived.advSecretKey)
 
     trustTestRootKeyInThisProcess()
     const { state } = await useDynamoDBAuthState(id, { doc: e2e.doc, tableName: e2e.tableName, keys: LocalKeyProvider.fromEnv() })
@@ -97,7 +102,7 @@ describe('QR link, end to end', () => {
     await e2e.request(`/v1/links/${id}`, { method: 'DELETE' })
   })
 
-  it('no QR value or pairing code ever reached the logs of the API or the workers', () => {
+  it('no QR value, pairing code or credential ever reached the logs of the API or the workers', () => {
     expect(e2e.secretsSeen.size).toBeGreaterThan(3)
     const text = e2e.logs.text
     expect(text).toContain('"worker"')
