@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
   ApiKeyStore,
@@ -98,7 +99,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     async stop() {
       clearInterval(sweeper)
       await launcher.stopAll()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await new Promise<void>((resolve) => {
+        const http = server as Server
+        http.close(() => resolve())
+        // Idle keep-alive connections would hold close() open for seconds.
+        http.closeAllConnections()
+      })
       rmSync(bundleDir, { recursive: true, force: true })
     },
   }

@@ -54,6 +54,13 @@ describe('POST /v1/links', () => {
     expect(api.launcher).toMatchObject({ launched: expect.arrayContaining([{ linkId: link.id, mode: 'link' }]) })
   })
 
+  it('keeps any JSON object as metadata, even what a DynamoDB map would refuse', async () => {
+    const metadata = { '': { '': 1 }, big: 1e200, tiny: -1e-200, list: [null, true, 'x', { k: [] }] }
+    const { link } = await createLink({ metadata })
+    expect(link.metadata).toEqual(metadata)
+    expect((await (await api.request(`/v1/links/${link.id}`, { key })).json()).metadata).toEqual(metadata)
+  })
+
   it('accepts an empty body as a default QR link', async () => {
     const res = await api.request('/v1/links', { method: 'POST', key })
     expect(res.status).toBe(201)

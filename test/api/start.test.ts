@@ -47,7 +47,7 @@ describe('npm start', () => {
     child.kill('SIGTERM')
     await new Promise((resolve) => child.once('exit', resolve))
     const deadline2 = Date.now() + 10_000
-    while (javaListeningOn(dynamoPort) && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 200))
+    while ((javaListeningOn(dynamoPort) || startScriptRunning(port)) && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 200))
     expect(javaListeningOn(dynamoPort)).toBe(false)
     expect(startScriptRunning(port)).toBe(false)
   }, 60_000)

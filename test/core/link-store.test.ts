@@ -37,7 +37,12 @@ describe('LinkStore conditional writes', () => {
     await expect(store.update(link.id, { from: [from], to })).rejects.toThrow(/Illegal transition/)
     // Claiming the wrong current status is refused by DynamoDB itself, and nothing changes.
     const other = LINK_STATUSES.find((s) => s !== from && canTransition(s, to))
-    if (other) await expect(store.update(link.id, { from: [other], to })).rejects.toBeInstanceOf(StaleLinkError)
+    if (other) {
+      const refused = await store.update(link.id, { from: [other], to }).catch((e) => e)
+      expect(refused).toBeInstanceOf(StaleLinkError)
+      // The loser learns the link as it now is, as plain values.
+      expect((refused as StaleLinkError).current).toMatchObject({ id: link.id, status: from, version: 1, leaseToken: 0, metadata: {} })
+    }
     expect(await store.get(link.id)).toMatchObject({ status: from, version: 1 })
   })
 
@@ -54,6 +59,8 @@ describe('LinkStore conditional writes', () => {
       expect(winners).toHaveLength(1)
       expect(losers).toHaveLength(1)
       expect((losers[0] as PromiseRejectedResult).reason).toBeInstanceOf(StaleLinkError)
+      const winner = (winners[0] as PromiseFulfilledResult<Link>).value
+      expect((losers[0] as PromiseRejectedResult).reason.current).toMatchObject({ status: winner.status, version: 2 })
       const stored = await store.get(link.id)
       expect(stored!.status).toBe((winners[0] as PromiseFulfilledResult<Link>).value.status)
       expect(stored!.version).toBe(2)

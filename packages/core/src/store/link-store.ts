@@ -7,6 +7,8 @@ import {
   paginateQuery,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb'
+import type { AttributeValue } from '@aws-sdk/client-dynamodb'
+import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts'
 import type { Link } from '../link/link.ts'
 import { canTransition, FINAL_STATUSES, IN_PROGRESS_STATUSES, isFinal, isInProgress, type LinkStatus } from '../link/status.ts'
@@ -37,6 +39,8 @@ function toItem(link: Link, now: Date): Record<string, unknown> {
     [T.ttlAttribute]: ttlFor(link, now),
     ...(isInProgress(link.status) ? { [T.activityIndex.partitionKey]: ACTIVE, [T.activityIndex.sortKey]: link.heartbeatAt ?? link.createdAt } : {}),
     ...link,
+    // Stored as JSON text: a DynamoDB map refuses some JSON (empty keys, numbers beyond 1e125).
+    metadata: JSON.stringify(link.metadata),
   }
 }
 
@@ -49,9 +53,10 @@ function fromItem(item: Record<string, unknown>): Link {
     [T.ttlAttribute]: _ttl,
     [T.activityIndex.partitionKey]: _apk,
     [T.activityIndex.sortKey]: _ask,
+    metadata,
     ...link
   } = item
-  return link as unknown as Link
+  return { ...link, metadata: JSON.parse(metadata as string) } as unknown as Link
 }
 
 /** Fields a write may change; identity and bookkeeping are the store's own. */
@@ -211,9 +216,10 @@ export class LinkStore {
       return fromItem(res.Attributes!)
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error
-      const current = (error as { Item?: Record<string, unknown> }).Item
+      // The SDK hands back the item as it was in DynamoDB's wire format, not unmarshalled.
+      const current = (error as { Item?: Record<string, AttributeValue> }).Item
       if (!current) throw new NotFoundError()
-      throw new StaleLinkError(fromItem(current))
+      throw new StaleLinkError(fromItem(unmarshall(current)))
     }
   }
 
