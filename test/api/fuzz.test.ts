@@ -54,3 +54,24 @@ it('arbitrary bodies POSTed to /v1/links never give a 5xx', async () => {
   // The property is only meaningful if both successes and rejections were exercised.
   expect([...statuses.keys()]).toEqual(expect.arrayContaining([201, 400, 415]))
 })
+
+it('arbitrary list queries and link paths never give a 5xx', async () => {
+  const queryValue = fc.oneof(
+    fc.string({ maxLength: 60 }),
+    fc.constantFrom('pending', 'expired', '0', '101', '-1', '1e3', ''),
+    fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')),
+    fc.record({ pk: fc.string(), sk: fc.string(), gsi1pk: fc.constantFrom('TENANT#fuzz', 'TENANT#other'), gsi1sk: fc.string() }).map((k) => Buffer.from(JSON.stringify(k)).toString('base64url')),
+  )
+  const query = fc.dictionary(fc.constantFrom('status', 'limit', 'cursor', 'other'), queryValue, { maxKeys: 4 })
+  const id = fc.oneof(fc.string({ maxLength: 70 }), fc.stringMatching(/^lnk_[0-9a-z]{26}$/))
+  const suffix = fc.constantFrom('', '/qr.svg', '/qr.png', '/credentials', '/pairing-code')
+  await fc.assert(
+    fc.asyncProperty(query, id, suffix, fc.constantFrom('GET', 'DELETE', 'POST'), async (q, linkId, tail, method) => {
+      const list = await api.request(`/v1/links?${new URLSearchParams(q)}`, { key })
+      expect(list.status).toBeLessThan(500)
+      const res = await api.request(`/v1/links/${encodeURIComponent(linkId)}${tail}`, { method, key, ...(method === 'POST' ? { json: { phoneNumber: '+1 234 567 8901' } } : {}) })
+      expect(res.status).toBeLessThan(500)
+    }),
+    { numRuns: 300 },
+  )
+})

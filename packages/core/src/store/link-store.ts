@@ -263,7 +263,8 @@ export class LinkStore {
     const filter = options.status ? statusFilter(options.status, options.now) : undefined
     const links: Link[] = []
     do {
-      const res = await this.doc.send(
+      const res = await this.doc
+        .send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: T.tenantIndex.name,
@@ -275,7 +276,12 @@ export class LinkStore {
           ExpressionAttributeNames: { '#gpk': T.tenantIndex.partitionKey, ...filter?.names },
           ExpressionAttributeValues: { ':gpk': partition, ...filter?.values },
         }),
-      )
+        )
+        .catch((error) => {
+          // DynamoDB is the last judge of a start key; a cursor it refuses is the caller's input.
+          if (options.cursor && (error as Error).name === 'ValidationException') throw new ValidationError('cursor', 'is not a cursor returned by this list')
+          throw error
+        })
       links.push(...(res.Items ?? []).map(fromItem))
       startKey = res.LastEvaluatedKey
     } while (startKey && links.length < options.limit)
@@ -311,7 +317,14 @@ function decodeCursor(cursor: string, partition: string): Record<string, unknown
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
     const fields = [T.partitionKey, T.sortKey, T.tenantIndex.partitionKey, T.tenantIndex.sortKey]
-    if (key && key[T.tenantIndex.partitionKey] === partition && Object.keys(key).length === fields.length && fields.every((f) => typeof key[f] === 'string')) return key
+    const wellFormed =
+      key &&
+      Object.keys(key).length === fields.length &&
+      fields.every((f) => typeof key[f] === 'string' && key[f].length > 0) &&
+      key[T.tenantIndex.partitionKey] === partition &&
+      key[T.sortKey] === 'LINK' &&
+      key[T.partitionKey] === `LINK#${String(key[T.tenantIndex.sortKey]).split('#').pop()}`
+    if (wellFormed) return key
   } catch {
     // fall through
   }
