@@ -40,6 +40,8 @@ export interface SessionOutcome {
 const FIRST_QR_MS = 60_000 // Baileys' rotation without qrTimeout: the first ref lives 60 s…
 const LATER_QR_MS = 20_000 // …and each later one 20 s.
 
+const WORKER_STOPPED: LinkError = { code: 'worker_stopped', message: 'The worker was stopped before the link completed.' }
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -58,6 +60,7 @@ export class LinkSession {
   private paired = false
   private reconnects = 0
   private finished = false
+  private stopRequested = false
   private readonly timers: NodeJS.Timeout[] = []
   private writes: Promise<unknown> = Promise.resolve()
   private credsSaved: Promise<void> = Promise.resolve()
@@ -85,6 +88,10 @@ export class LinkSession {
     this.fence = this.link.leaseToken
     this.qrSequence = this.link.qr?.sequence ?? 0
     this.log.info({ method: this.link.method, fence: this.fence }, 'claimed link')
+    if (this.stopRequested) {
+      await this.end('failed', WORKER_STOPPED)
+      return this.outcome
+    }
 
     const untilDeadline = Date.parse(this.link.expiresAt) - Date.now()
     if (untilDeadline <= 0) {
@@ -92,6 +99,7 @@ export class LinkSession {
       return this.outcome
     }
     this.auth = await this.deps.openAuthState(settings.linkId)
+    if (this.finished) return this.outcome
     this.every(settings.heartbeatMs, () => this.heartbeat())
     this.every(settings.watchMs, () => this.watch())
     this.timers.push(setTimeout(() => void this.end('expired', DEADLINE_ERROR), untilDeadline))
@@ -101,12 +109,11 @@ export class LinkSession {
 
   /** SIGTERM: the link cannot go on without this process, so say so rather than leave it hanging. */
   async stop(): Promise<SessionOutcome> {
-    if (!this.finished) {
-      if (this.link && isInProgress(this.link.status)) {
-        await this.end('failed', { code: 'worker_stopped', message: 'The worker was stopped before the link completed.' })
-      } else {
-        await this.finish({ status: this.link?.status ?? 'pending', note: 'stopped' })
-      }
+    this.stopRequested = true
+    // Before the claim has landed, run() ends the session as soon as it has the link.
+    if (this.link && !this.finished) {
+      if (isInProgress(this.link.status)) await this.end('failed', WORKER_STOPPED)
+      else await this.finish({ status: this.link.status, note: 'stopped' })
     }
     return this.outcome
   }
