@@ -26,6 +26,7 @@ export default $config({
   async run() {
     const { createTableInput, tableDefinition } = await import('./packages/core/src/store/table.ts')
     const { RESOURCE_NAMES } = await import('./packages/core/src/runtime-config.ts')
+    const { LAZY_SDK_PARTS, REQUIRE_BANNER } = await import('./scripts/lambda-bundling.ts')
     const prod = $app.stage === 'prod'
 
     // ---- DynamoDB: translate the CreateTable input into sst.aws.Dynamo args.
@@ -109,23 +110,11 @@ export default $config({
     const nodejs = {
       format: 'esm' as const,
       minify: true,
-      banner: "import { createRequire as __wlbCreateRequire } from 'node:module'; const require = __wlbCreateRequire(import.meta.url);",
-      // Same as scripts/build.ts (LAZY_SDK_PARTS): the SDK's hot path is bundled (a cold import of the
-      // runtime's unbundled copy costs ~150 ms more); the credential providers it loads lazily, and
-      // never on Lambda, come from the nodejs22.x runtime. Measured in docs/deploy.md.
-      esbuild: {
-        external: [
-          '@aws-sdk/nested-clients',
-          '@aws-sdk/credential-provider-ini',
-          '@aws-sdk/credential-provider-login',
-          '@aws-sdk/credential-provider-sso',
-          '@aws-sdk/credential-provider-process',
-          '@aws-sdk/credential-provider-web-identity',
-          '@aws-sdk/credential-provider-http',
-          '@aws-sdk/token-providers',
-          '@smithy/credential-provider-imds',
-        ].flatMap((n) => [n, `${n}/*`]),
-      },
+      banner: REQUIRE_BANNER,
+      // The SDK's hot path is bundled (a cold import of the runtime's unbundled copy costs ~150 ms
+      // more); the credential providers it loads lazily, and never on Lambda, come from the
+      // nodejs22.x runtime. Measured in docs/deploy.md.
+      esbuild: { external: LAZY_SDK_PARTS },
     }
     const api = new sst.aws.Function('Api', {
       handler: 'packages/functions/src/lambda.handler',

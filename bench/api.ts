@@ -17,7 +17,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const tableName = 'bench-api'
 
 const dynamo = await startDynamoDbLocal()
-const doc = createDocumentClient({ tableName, endpoint: dynamo.endpoint })
+const doc = createDocumentClient({ dynamodbEndpoint: dynamo.endpoint })
 await ensureTable(doc, tableName)
 const { key } = await new ApiKeyStore(doc, tableName).create('bench')
 

@@ -5,41 +5,21 @@
  *                                         bundled, its lazily loaded credential providers left to the
  *                                         nodejs22.x runtime (--sdk=hot, the default; see docs/deploy.md)
  *   tsx scripts/build.ts lambda --sdk=external|bundle  -> the other two options, for comparison
- *   tsx scripts/build.ts worker        -> dist/worker/main.mjs (our TypeScript only; npm deps stay external,
- *                                         installed by `npm ci --omit=dev` in the image)
+ *   tsx scripts/build.ts worker        -> dist/worker/main.mjs (everything but Baileys, which stays an
+ *                                         npm package, installed by `npm ci --omit=dev` in the image)
  *
- * ESM output needs a `require` for the CommonJS dependencies esbuild inlines: the banner below.
- * The same settings are given to SST's own bundler in sst.config.ts (`nodejs`).
+ * The settings SST's own bundler must share (banner, externals) live in ./lambda-bundling.ts.
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
 import { readFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { LAZY_SDK_PARTS, REQUIRE_BANNER } from './lambda-bundling.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-export const REQUIRE_BANNER =
-  "import { createRequire as __wlbCreateRequire } from 'node:module'; const require = __wlbCreateRequire(import.meta.url);"
-
 /** The Lambda runtime (nodejs22.x) provides these. */
 export const RUNTIME_PROVIDED = ['@aws-sdk/*', '@smithy/*']
-
-/**
- * The parts of the SDK's default credential chain that it loads with `await import()` only when
- * the environment holds no credentials: never on Lambda (the runtime sets AWS_ACCESS_KEY_ID & co.),
- * and present in the runtime's own node_modules if ever needed.
- */
-export const LAZY_SDK_PARTS = [
-  '@aws-sdk/nested-clients',
-  '@aws-sdk/credential-provider-ini',
-  '@aws-sdk/credential-provider-login',
-  '@aws-sdk/credential-provider-sso',
-  '@aws-sdk/credential-provider-process',
-  '@aws-sdk/credential-provider-web-identity',
-  '@aws-sdk/credential-provider-http',
-  '@aws-sdk/token-providers',
-  '@smithy/credential-provider-imds',
-].flatMap((n) => [n, `${n}/*`])
 
 /** external: all of the SDK from the runtime; bundle: all of it in the bundle; hot: the hot path bundled, LAZY_SDK_PARTS from the runtime. */
 export type SdkMode = 'external' | 'bundle' | 'hot'
@@ -156,16 +136,6 @@ const common: BuildOptions = {
   banner: { js: REQUIRE_BANNER },
   // Lambda resolves "main"/"module" like Node; prefer ESM builds where packages ship both.
   mainFields: ['module', 'main'],
-}
-
-/** Every npm dependency of the given workspaces except the workspaces themselves (and subpaths). */
-function thirdPartyDependencies(workspaces: string[]): string[] {
-  const names = new Set<string>()
-  for (const ws of workspaces) {
-    const pkg = JSON.parse(readFileSync(join(root, ws, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }
-    for (const dep of Object.keys(pkg.dependencies ?? {})) if (!dep.startsWith('@wa-link-broker/')) names.add(dep)
-  }
-  return [...names].flatMap((n) => [n, `${n}/*`])
 }
 
 async function main() {

@@ -13,7 +13,7 @@ export async function runKeysCli(argv: string[], env: NodeJS.ProcessEnv, out: (l
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { tenant: { type: 'string' } } })
   const deployed = !env.DYNAMODB_ENDPOINT && !!env.TABLE_NAME
   const config = resolveRuntimeConfig({ ...env, DYNAMODB_ENDPOINT: deployed ? undefined : (env.DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${env.DYNAMODB_PORT ?? 8000}`) })
-  const keys = new ApiKeyStore(createDocumentClient({ tableName: config.tableName, region: config.region, endpoint: config.dynamodbEndpoint }), config.tableName)
+  const keys = new ApiKeyStore(createDocumentClient(config), config.tableName)
   const [command, arg] = positionals
   switch (command) {
     case 'create': {

@@ -6,7 +6,6 @@ import {
   createDocumentClient,
   createLogger,
   ensureTable,
-  eraseAuthState,
   LinkStore,
   LocalProcessLauncher,
   sweepStaleLinks,
@@ -46,7 +45,7 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { config } = options
   const logger = options.logger ?? createLogger({ name: 'api' })
-  const doc = createDocumentClient({ tableName: config.tableName, region: config.region, endpoint: config.dynamodbEndpoint })
+  const doc = createDocumentClient(config)
   await ensureTable(doc, config.tableName)
   const { key } = await new ApiKeyStore(doc, config.tableName).create('dev', options.devApiKey || undefined)
 
@@ -87,7 +86,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // What the Cron does in AWS: settle links whose worker died, once a minute.
   const store = new LinkStore(doc, config.tableName)
   const sweeper = setInterval(() => {
-    sweepStaleLinks(store, { logger, eraseCredentials: (linkId) => eraseAuthState(linkId, { doc, tableName: config.tableName }) }).catch((error) =>
+    sweepStaleLinks(store, { logger }).catch((error) =>
       logger.warn({ err: { message: (error as Error).message } }, 'sweep failed'),
     )
   }, 60_000)

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { QueryCommand } from '@aws-sdk/lib-dynamodb'
-import { eraseAuthState, LocalKeyProvider, sweepStaleLinks, useDynamoDBAuthState } from '@wa-link-broker/core'
+import { LocalKeyProvider, sweepStaleLinks, useDynamoDBAuthState } from '@wa-link-broker/core'
 import { isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
 
 let e2e: E2E
@@ -116,8 +116,7 @@ describe('endings and faults, end to end', () => {
     await (await useDynamoDBAuthState(id, { doc: e2e.doc, tableName: e2e.tableName, keys: LocalKeyProvider.fromEnv() })).saveCreds()
     const authItems = async () => (await e2e.doc.send(new QueryCommand({ TableName: e2e.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `AUTH#${id}` } }))).Items ?? []
     expect((await authItems()).length).toBeGreaterThan(0)
-    const eraseCredentials = (linkId: string) => eraseAuthState(linkId, { doc: e2e.doc, tableName: e2e.tableName })
-    expect(await sweepStaleLinks(e2e.store, { now: new Date(Date.now() + 31_000), eraseCredentials })).toMatchObject({ lost: 1 })
+    expect(await sweepStaleLinks(e2e.store, { now: new Date(Date.now() + 31_000) })).toMatchObject({ lost: 1 })
     expect(await e2e.read(id)).toMatchObject({ status: 'failed', error: { code: 'worker_lost' } })
     expect(await authItems()).toEqual([])
   })

@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { createTableInput, tableDefinition } from '../../packages/core/src/store/table.ts'
 import { RESOURCE_NAMES } from '../../packages/core/src/runtime-config.ts'
-import { LAZY_SDK_PARTS, REQUIRE_BANNER } from '../../scripts/build.ts'
+import { LAZY_SDK_PARTS, REQUIRE_BANNER } from '../../scripts/lambda-bundling.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const PLATFORM_TYPES = join(ROOT, '.sst/platform/config.d.ts')
@@ -267,6 +267,7 @@ export function typecheckSstConfig(source: string): { ok: boolean; output: strin
   const rewritten = source
     .replace('./.sst/platform/config.d.ts', '../../platform/config.d.ts')
     .replaceAll("'./packages/", "'../../../packages/")
+    .replaceAll("'./scripts/", "'../../../scripts/")
   writeFileSync(join(dir, 'sst.config.ts'), rewritten)
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../../tsconfig.sst.json', files: ['sst.config.ts'] }))
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' })

@@ -6,7 +6,7 @@ export async function createTestTable(prefix = 'test') {
   const endpoint = process.env.DYNAMODB_ENDPOINT
   if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run tests through `npm test` (vitest globalSetup).')
   const tableName = `${prefix}-${randomBytes(4).toString('hex')}`
-  const doc = createDocumentClient({ tableName, endpoint })
+  const doc = createDocumentClient({ dynamodbEndpoint: endpoint })
   await ensureTable(doc, tableName)
   return { doc, tableName, endpoint }
 }

@@ -10,8 +10,6 @@ export interface SweepOptions {
   /** A link no worker has claimed within this long was never started (a Fargate start can take a minute). */
   launchGraceMs?: number
   logger?: Logger
-  /** Erases a swept link's stored auth state: no worker is left to do it. */
-  eraseCredentials?: (linkId: string) => Promise<void>
 }
 
 export const DEFAULT_STALE_AFTER_MS = 30_000
@@ -43,7 +41,8 @@ export async function sweepStaleLinks(store: LinkStore, options: SweepOptions = 
         },
       })
       result[pastDeadline ? 'expired' : 'lost']++
-      await options.eraseCredentials?.(link.id)
+      // No worker is left to erase the link's credentials.
+      await store.eraseCredentials(link.id)
       options.logger?.warn({ linkId: link.id, status: link.status, pastDeadline }, 'swept a link whose worker is gone')
     } catch (error) {
       if (!(error instanceof StaleLinkError)) throw error

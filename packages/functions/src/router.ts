@@ -6,3 +6,6 @@ import { validationFailed } from './errors.ts'
 export function newRouter() {
   return new OpenAPIHono<AppEnv>({ defaultHook: (result, c) => (result.success ? undefined : validationFailed(c, result.error, result.target)) })
 }
+
+/** Every /v1 route takes `Authorization: Bearer <API key or client token>` (the `bearer` scheme). */
+export const bearerSecurity = [{ bearer: [] }]

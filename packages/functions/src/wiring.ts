@@ -7,7 +7,6 @@ import {
   LinkStore,
   RateLimiter,
   selectKeyProvider,
-  eraseAuthState,
   exportAuthState,
   type KeyProvider,
   type LinkLauncher,
@@ -30,7 +29,7 @@ export interface WiringOptions {
 export function buildDeps(options: WiringOptions): AppDeps {
   const { config } = options
   const logger = options.logger ?? createLogger({ name: 'api' })
-  const doc = createDocumentClient({ tableName: config.tableName, region: config.region, endpoint: config.dynamodbEndpoint })
+  const doc = createDocumentClient(config)
   const store = new LinkStore(doc, config.tableName)
   const keys = options.keys ?? selectKeyProvider(config)
   const limit = options.createLimitPerMinute ?? Number(process.env.CREATE_LIMIT_PER_MINUTE ?? 60)
@@ -43,7 +42,6 @@ export function buildDeps(options: WiringOptions): AppDeps {
       logger,
       rateLimiter: new RateLimiter(doc, config.tableName, limit),
       credentials: (linkId) => exportAuthState(linkId, { doc, tableName: config.tableName, keys }),
-      eraseCredentials: (linkId) => eraseAuthState(linkId, { doc, tableName: config.tableName }),
     }),
   }
 }

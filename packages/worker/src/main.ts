@@ -14,7 +14,7 @@ void loadBaileys()
 const settings = settingsFromEnv(process.env)
 const config = resolveRuntimeConfig()
 const logger = createLogger({ name: 'worker', base: { linkId: settings.linkId, mode: settings.mode } })
-const doc = createDocumentClient({ tableName: config.tableName, region: config.region, endpoint: config.dynamodbEndpoint })
+const doc = createDocumentClient(config)
 const keys = selectKeyProvider(config)
 const deps = {
   store: new LinkStore(doc, config.tableName),

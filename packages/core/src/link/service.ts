@@ -32,8 +32,6 @@ export interface LinkServiceDeps {
   logger: Logger
   /** Reads a linked session's decrypted auth state; absent where credentials are not served. */
   credentials?: (linkId: string) => Promise<ExportedAuthState>
-  /** Erases a link's stored auth state (a cancelled link's worker may be gone). */
-  eraseCredentials?: (linkId: string) => Promise<void>
   rateLimiter?: RateLimiter
   now?: () => Date
 }
@@ -83,8 +81,7 @@ export class LinkService {
       throw new ConflictError('idempotency_conflict', 'A concurrent request with this Idempotency-Key is in progress.')
     }
     this.deps.logger.info({ linkId: link.id, tenantId, method: link.method }, 'link created')
-    await this.launch(link, 'link')
-    return { link: (await this.deps.store.get(link.id)) ?? link, clientToken: token, replayed: false }
+    return { link: await this.launch(link, 'link'), clientToken: token, replayed: false }
   }
 
   private async replay(tenantId: string, key: string, requestHash: string) {
@@ -99,18 +96,22 @@ export class LinkService {
     return { link, clientToken: token, replayed: true }
   }
 
-  /** Hands the link to a worker; a launcher that cannot start one fails the link truthfully. */
-  private async launch(link: Link, mode: 'link' | 'logout'): Promise<void> {
+  /**
+   * Hands the link to a worker and returns the link as it then stands: a launcher that cannot start
+   * one fails the link truthfully (a logout that cannot start is the caller's to retry).
+   */
+  private async launch(link: Link, mode: 'link' | 'logout'): Promise<Link> {
     try {
       await this.deps.launcher.launch({ linkId: link.id, mode })
+      return link
     } catch (error) {
       this.deps.logger.error({ linkId: link.id, mode, err: { name: (error as Error).name, message: (error as Error).message } }, 'worker launch failed')
       if (mode === 'logout') throw new ServiceUnavailableError('launch_failed', 'The logout could not be started; try again.')
-      await this.deps.store
-        .update(link.id, { from: ['pending'], to: 'failed', patch: { error: { code: 'launch_failed', message: `The worker could not be started: ${(error as Error).message}` } } })
-        .catch((e) => {
-          if (!(e instanceof StaleLinkError)) throw e
-        })
+      const failure = { code: 'launch_failed', message: `The worker could not be started: ${(error as Error).message}` }
+      return this.deps.store.update(link.id, { from: ['pending'], to: 'failed', patch: { error: failure } }).catch((e) => {
+        if (e instanceof StaleLinkError) return e.current
+        throw e
+      })
     }
   }
 
@@ -141,7 +142,8 @@ export class LinkService {
         patch: { qr: null, pairingCode: null, error: { code: 'cancelled', message: 'Cancelled by the API client.' } },
       })
       this.deps.logger.info({ linkId, tenantId }, 'link cancelled')
-      await this.deps.eraseCredentials?.(linkId)
+      // Its worker may be gone; a live one erases again as it lets go.
+      await this.deps.store.eraseCredentials(linkId)
       return cancelled
     } catch (error) {
       if (error instanceof StaleLinkError && error.current.status === 'linked') return this.unlink(error.current)

@@ -48,8 +48,3 @@ export function canTransition(from: LinkStatus, to: LinkStatus): boolean {
   if (from !== 'linked' && ENDINGS.includes(to)) return true
   return FORWARD[from].includes(to)
 }
-
-/** Every status from which `to` may be reached: the guard of a conditional write. */
-export function statusesLeadingTo(to: LinkStatus): LinkStatus[] {
-  return LINK_STATUSES.filter((from) => canTransition(from, to))
-}

@@ -1,18 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { ResolvedRuntimeConfig } from '../runtime-config.ts'
 
-export interface StoreConnection {
-  tableName: string
-  region?: string
-  /** Set only locally (DynamoDB Local); in AWS the SDK finds the regional endpoint. */
-  endpoint?: string
-}
+/** Where DynamoDB is: the endpoint is set only locally (DynamoDB Local); in AWS the SDK finds it. */
+export type StoreConnection = Partial<Pick<ResolvedRuntimeConfig, 'region' | 'dynamodbEndpoint'>>
 
 export function createDocumentClient(connection: StoreConnection): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: connection.region ?? 'us-east-1',
-    ...(connection.endpoint
-      ? { endpoint: connection.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+    ...(connection.dynamodbEndpoint
+      ? { endpoint: connection.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
   })
   return DynamoDBDocumentClient.from(client, {

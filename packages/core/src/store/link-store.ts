@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
+import { eraseAuthState } from '../auth-state/dynamodb-auth-state.ts'
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts'
 import type { Link } from '../link/link.ts'
 import { canTransition, FINAL_STATUSES, IN_PROGRESS_STATUSES, isFinal, isInProgress, type LinkStatus } from '../link/status.ts'
@@ -31,13 +32,32 @@ function ttlFor(link: Pick<Link, 'status' | 'expiresAt'>, now: Date): number | u
   return epochSeconds(from) + FINISHED_RETENTION_SECONDS
 }
 
+/** The activity index holds a link while it is in progress, keyed by its last sign of life. */
+function activityAttributes(status: LinkStatus, lastSignOfLife: string): Record<string, string | undefined> {
+  const active = isInProgress(status)
+  return { [T.activityIndex.partitionKey]: active ? ACTIVE : undefined, [T.activityIndex.sortKey]: active ? lastSignOfLife : undefined }
+}
+
+/**
+ * What a write changes besides its own fields: leaving the in-progress statuses moves the link
+ * out of the activity index and sets (or, once linked, removes) its TTL; a heartbeat moves it
+ * within the index. `undefined` values are removed.
+ */
+function derivedAttributes(update: LinkUpdate, now: Date): Record<string, unknown> {
+  if (update.to && !isInProgress(update.to)) {
+    return { ...activityAttributes(update.to, ''), [T.ttlAttribute]: ttlFor({ status: update.to, expiresAt: now.toISOString() }, now) }
+  }
+  const heartbeat = update.patch?.heartbeatAt
+  return heartbeat && update.from.every(isInProgress) ? { [T.activityIndex.sortKey]: heartbeat } : {}
+}
+
 function toItem(link: Link, now: Date): Record<string, unknown> {
   return {
     ...linkKey(link.id),
     [T.tenantIndex.partitionKey]: tenantPartition(link.tenantId),
     [T.tenantIndex.sortKey]: `${link.createdAt}#${link.id}`,
     [T.ttlAttribute]: ttlFor(link, now),
-    ...(isInProgress(link.status) ? { [T.activityIndex.partitionKey]: ACTIVE, [T.activityIndex.sortKey]: link.heartbeatAt ?? link.createdAt } : {}),
+    ...activityAttributes(link.status, link.heartbeatAt ?? link.createdAt),
     ...link,
     // Stored as JSON text: a DynamoDB map refuses some JSON (empty keys, numbers beyond 1e125).
     metadata: JSON.stringify(link.metadata),
@@ -59,9 +79,9 @@ function fromItem(item: Record<string, unknown>): Link {
   return { ...link, metadata: JSON.parse(metadata as string) } as unknown as Link
 }
 
-/** Fields a write may change; identity and bookkeeping are the store's own. */
+/** Fields a write may change; identity, metadata and bookkeeping are fixed at creation or the store's own. */
 export type LinkPatch = Partial<
-  Omit<Link, 'id' | 'tenantId' | 'createdAt' | 'version' | 'status' | 'clientTokenHashes'>
+  Omit<Link, 'id' | 'tenantId' | 'createdAt' | 'version' | 'status' | 'clientTokenHashes' | 'metadata'>
 >
 
 export interface LinkUpdate {
@@ -156,7 +176,7 @@ export class LinkStore {
     const values: Record<string, unknown> = { ':one': 1, ':now': now.toISOString() }
     const sets = ['#version = #version + :one', '#updatedAt = :now']
     const removes: string[] = []
-    const fields: Record<string, unknown> = { ...update.patch }
+    const fields: Record<string, unknown> = { ...update.patch, ...derivedAttributes(update, now) }
     if (update.to) fields.status = update.to
     Object.entries(fields).forEach(([field, value], i) => {
       names[`#f${i}`] = field
@@ -164,27 +184,6 @@ export class LinkStore {
       values[`:f${i}`] = value
       sets.push(`#f${i} = :f${i}`)
     })
-    if (update.patch?.heartbeatAt) {
-      names['#activeSk'] = T.activityIndex.sortKey
-      values[':activeSk'] = update.patch.heartbeatAt
-      sets.push('#activeSk = :activeSk')
-    }
-    if (update.to && !isInProgress(update.to)) {
-      names['#activePk'] = T.activityIndex.partitionKey
-      removes.push('#activePk')
-      if (!update.patch?.heartbeatAt) {
-        names['#activeSk'] = T.activityIndex.sortKey
-        removes.push('#activeSk')
-      }
-    }
-    if (update.to && (isFinal(update.to) || update.to === 'linked')) {
-      names['#ttl'] = T.ttlAttribute
-      if (update.to === 'linked') removes.push('#ttl')
-      else {
-        values[':ttl'] = epochSeconds(now) + FINISHED_RETENTION_SECONDS
-        sets.push('#ttl = :ttl')
-      }
-    }
     const conditions = [`#status IN (${update.from.map((_, i) => `:from${i}`).join(', ')})`]
     update.from.forEach((s, i) => (values[`:from${i}`] = s))
     if (update.takeLease) {
@@ -226,6 +225,11 @@ export class LinkStore {
   /** Takes the lease in one write: the next fencing token, so every earlier holder's writes now fail. */
   claim(id: string, from: readonly LinkStatus[], to?: LinkStatus): Promise<Link> {
     return this.update(id, { from, to, takeLease: true, patch: { heartbeatAt: new Date().toISOString() } })
+  }
+
+  /** Erases the link's stored WhatsApp auth state (it shares this table), for links no worker will finish. */
+  eraseCredentials(id: string): Promise<void> {
+    return eraseAuthState(id, { doc: this.doc, tableName: this.tableName })
   }
 
   async addClientTokenHash(id: string, hash: string): Promise<void> {

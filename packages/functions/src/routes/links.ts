@@ -3,7 +3,7 @@ import { etag } from 'hono/etag'
 import { normalizePhoneNumber, toLinkView, ValidationError, DEFAULT_TTL_SECONDS } from '@wa-link-broker/core'
 import { authenticate, tenantOf } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
-import { newRouter } from '../router.ts'
+import { bearerSecurity, newRouter } from '../router.ts'
 import {
   CreateLinkBodySchema,
   CreatedLinkSchema,
@@ -15,8 +15,6 @@ import {
   ListQuerySchema,
 } from '../schemas.ts'
 
-const security = [{ bearer: [] }]
-
 export function linkRoutes({ links, apiKeys }: AppDeps) {
   const tenantOnly = authenticate(apiKeys, { clientToken: false })
   const tenantOrClient = authenticate(apiKeys, { clientToken: true })
@@ -27,7 +25,7 @@ export function linkRoutes({ links, apiKeys }: AppDeps) {
       method: 'post',
       path: '/v1/links',
       summary: 'Start a link',
-      security,
+      security: bearerSecurity,
       middleware: [tenantOnly] as const,
       request: {
         headers: IdempotencyHeaderSchema,
@@ -66,7 +64,7 @@ export function linkRoutes({ links, apiKeys }: AppDeps) {
       path: '/v1/links/{id}',
       summary: 'Read a link (tenant key or its client token)',
       description: 'Sends an ETag; `If-None-Match` gives 304. Poll again after `pollAfterMs`.',
-      security,
+      security: bearerSecurity,
       middleware: [etag(), tenantOrClient] as const,
       request: { params: LinkIdParamSchema },
       responses: {
@@ -86,7 +84,7 @@ export function linkRoutes({ links, apiKeys }: AppDeps) {
       method: 'get',
       path: '/v1/links',
       summary: "The tenant's links, newest first",
-      security,
+      security: bearerSecurity,
       middleware: [tenantOnly] as const,
       request: { query: ListQuerySchema },
       responses: {
@@ -107,7 +105,7 @@ export function linkRoutes({ links, apiKeys }: AppDeps) {
       method: 'delete',
       path: '/v1/links/{id}',
       summary: 'Cancel a link in progress, or log out and erase a linked one',
-      security,
+      security: bearerSecurity,
       middleware: [tenantOnly] as const,
       request: { params: LinkIdParamSchema },
       responses: {

@@ -3,7 +3,7 @@ import QRCode from 'qrcode'
 import { ConflictError, toLinkView } from '@wa-link-broker/core'
 import { authenticate } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
-import { newRouter } from '../router.ts'
+import { bearerSecurity, newRouter } from '../router.ts'
 import { errorResponses, LinkIdParamSchema } from '../schemas.ts'
 
 const FORMATS = {
@@ -20,7 +20,7 @@ export function qrRoutes({ links, apiKeys }: AppDeps) {
         method: 'get',
         path: `/v1/links/{id}/qr.${format}`,
         summary: `The current QR as ${format.toUpperCase()}`,
-        security: [{ bearer: [] }],
+        security: bearerSecurity,
         middleware: [authenticate(apiKeys, { clientToken: true })] as const,
         request: { params: LinkIdParamSchema },
         responses: {

@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi'
 import { normalizePhoneNumber, toLinkView } from '@wa-link-broker/core'
 import { authenticate, tenantOf } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
-import { newRouter } from '../router.ts'
+import { bearerSecurity, newRouter } from '../router.ts'
 import { CredentialsSchema, errorResponses, LinkIdParamSchema, LinkSchema, PairingCodeBodySchema } from '../schemas.ts'
 
 /** The parts of a link that touch the WhatsApp session itself: switching to a code, credentials. */
@@ -16,7 +16,7 @@ export function sessionRoutes({ links, apiKeys }: AppDeps) {
       path: '/v1/links/{id}/pairing-code',
       summary: 'Switch a running QR link to a pairing code',
       description: 'The code appears on the link (`pairingCode`, status `awaiting_code`) within a poll or two. The QR stays usable meanwhile.',
-      security: [{ bearer: [] }],
+      security: bearerSecurity,
       middleware: [tenantOnly] as const,
       request: { params: LinkIdParamSchema, body: { content: { 'application/json': { schema: PairingCodeBodySchema } }, required: true } },
       responses: {
@@ -37,7 +37,7 @@ export function sessionRoutes({ links, apiKeys }: AppDeps) {
       path: '/v1/links/{id}/credentials',
       summary: "The linked session's auth state",
       description: 'For the backend to run its own Baileys socket. Tenant key only; linked links only. Treat the answer as a secret.',
-      security: [{ bearer: [] }],
+      security: bearerSecurity,
       middleware: [tenantOnly] as const,
       request: { params: LinkIdParamSchema },
       responses: {

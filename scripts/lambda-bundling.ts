@@ -1,0 +1,26 @@
+/**
+ * Lambda bundling settings shared by `scripts/build.ts` and `sst.config.ts` (which loads this with
+ * `await import()`, as SST forbids top-level imports there). No imports: the SST config bundles it.
+ */
+
+/** ESM output needs a `require` for the CommonJS dependencies esbuild inlines. */
+export const REQUIRE_BANNER =
+  "import { createRequire as __wlbCreateRequire } from 'node:module'; const require = __wlbCreateRequire(import.meta.url);"
+
+/**
+ * The parts of the SDK's default credential chain that it loads with `await import()` only when
+ * the environment holds no credentials: never on Lambda (the runtime sets AWS_ACCESS_KEY_ID & co.),
+ * and present in the runtime's own node_modules if ever needed.
+ */
+export const LAZY_SDK_PARTS = [
+  '@aws-sdk/nested-clients',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/token-providers',
+  '@smithy/credential-provider-imds',
+].flatMap((n) => [n, `${n}/*`])
+
