@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { linkEnding } from './link/endings.ts'
 import { DEADLINE_ERROR } from './link/link.ts'
 import { IN_PROGRESS_STATUSES } from './link/status.ts'
 import { StaleLinkError, type LinkStore } from './store/link-store.ts'
@@ -37,7 +38,7 @@ export async function sweepStaleLinks(store: LinkStore, options: SweepOptions = 
         patch: {
           qr: null,
           pairingCode: null,
-          error: pastDeadline ? DEADLINE_ERROR : { code: 'worker_lost', message: neverClaimed ? 'No worker started for the link.' : 'The worker stopped responding.' },
+          error: pastDeadline ? DEADLINE_ERROR : linkEnding('worker_lost', neverClaimed ? 'No worker started for the link.' : undefined),
         },
       })
       result[pastDeadline ? 'expired' : 'lost']++

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { LINK_STATUSES } from '@wa-link-broker/core'
+import { LINK_ENDING_CODES, LINK_STATUSES } from '@wa-link-broker/core'
 
 export const MAX_METADATA_BYTES = 2048
 
@@ -27,7 +27,10 @@ export const LinkSchema = z
       .openapi({ description: 'The QR to show now; null when there is none or it has expired.' }),
     pairingCode: z.object({ code: z.string().openapi({ example: 'ABCD-1234' }), expiresAt: iso }).nullable(),
     account: z.object({ jid: z.string(), phoneNumber: z.string(), name: z.string().nullable(), platform: z.string().nullable() }).nullable(),
-    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    error: z
+      .object({ code: z.enum(LINK_ENDING_CODES), message: z.string() })
+      .nullable()
+      .openapi({ description: 'Why the link ended (see docs/api.md for every code and the words to show a person).' }),
     metadata: z.record(z.string(), z.unknown()),
     createdAt: iso,
     updatedAt: iso,

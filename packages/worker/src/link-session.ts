@@ -4,6 +4,7 @@ import {
   DEADLINE_ERROR,
   IN_PROGRESS_STATUSES,
   isInProgress,
+  linkEnding,
   NotFoundError,
   StaleLinkError,
   type Link,
@@ -40,7 +41,7 @@ export interface SessionOutcome {
 const FIRST_QR_MS = 60_000 // Baileys' rotation without qrTimeout: the first ref lives 60 s…
 const LATER_QR_MS = 20_000 // …and each later one 20 s.
 
-const WORKER_STOPPED: LinkError = { code: 'worker_stopped', message: 'The worker was stopped before the link completed.' }
+const WORKER_STOPPED: LinkError = linkEnding('worker_stopped')
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -207,14 +208,14 @@ export class LinkSession {
       case 'restart':
         return this.connect()
       case 'logged_out':
-        return this.end('failed', { code: 'logged_out', message: 'WhatsApp logged the device out.' })
+        return this.end('failed', linkEnding('logged_out'))
       case 'replaced':
-        return this.end('failed', { code: 'replaced', message: 'Another connection replaced this one.' })
+        return this.end('failed', linkEnding('replaced'))
       case 'qr_exhausted':
-        return this.end('expired', { code: 'qr_exhausted', message: 'No QR was scanned before WhatsApp stopped issuing new ones.' })
+        return this.end('expired', linkEnding('qr_exhausted'))
       case 'retry': {
         if (++this.reconnects > this.deps.settings.maxReconnects) {
-          return this.end('failed', { code: 'connection_lost', message: `Lost the WhatsApp connection ${this.reconnects - 1} times in a row; last: ${verdict.reason}` })
+          return this.end('failed', linkEnding('connection_lost', `Lost it ${this.reconnects - 1} times in a row; last: ${verdict.reason}`))
         }
         await sleep(Math.min(8000, 250 * 2 ** this.reconnects))
         if (!this.paired) await this.restartRegistration()
@@ -289,7 +290,7 @@ export class LinkSession {
 
   private crash(error: unknown) {
     this.log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'session crashed')
-    void this.end('failed', { code: 'worker_crashed', message: 'The worker hit an unexpected error.' })
+    void this.end('failed', linkEnding('worker_crashed'))
   }
 
   /**

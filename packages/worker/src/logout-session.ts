@@ -1,5 +1,5 @@
 import type { ConnectionState } from 'baileys'
-import { NotFoundError, StaleLinkError, type LinkStore, type Logger } from '@wa-link-broker/core'
+import { linkEnding, NotFoundError, StaleLinkError, type LinkStore, type Logger } from '@wa-link-broker/core'
 import type { WorkerSettings } from './config.ts'
 import { closeReason, judgeClose } from './disconnect.ts'
 import type { AuthStateHandle, SessionOutcome } from './link-session.ts'
@@ -35,7 +35,7 @@ export async function runLogout({ store, openAuthState, logger, settings }: Logo
       from: ['linked'],
       to: 'unlinked',
       fence: link.leaseToken,
-      patch: { error: confirmed ? null : { code: 'logout_unconfirmed', message: 'Credentials erased, but WhatsApp could not be reached to log the device out; remove it from the phone.' } },
+      patch: { error: confirmed ? null : linkEnding('logout_unconfirmed') },
     })
   } catch (error) {
     if (!(error instanceof StaleLinkError)) throw error

@@ -1,4 +1,7 @@
+import { linkEnding, type LinkError } from './endings.ts'
 import { isFinal, isInProgress, type LinkStatus } from './status.ts'
+
+export type { LinkError }
 
 export type LinkMethod = 'qr' | 'code'
 
@@ -18,11 +21,6 @@ export interface LinkAccount {
   phoneNumber: string
   name: string | null
   platform: string | null
-}
-
-export interface LinkError {
-  code: string
-  message: string
 }
 
 /** A link as stored. Times are ISO strings. */
@@ -67,10 +65,7 @@ export interface LinkView {
   pollAfterMs: number | null
 }
 
-export const DEADLINE_ERROR: LinkError = {
-  code: 'deadline',
-  message: 'The link was not completed before its deadline.',
-}
+export const DEADLINE_ERROR: LinkError = linkEnding('deadline')
 
 /** A link past its deadline reads as expired even when nothing updated it (its worker may be dead). */
 export function effectiveStatus(link: Link, now: Date): { status: LinkStatus; error: LinkError | null } {

@@ -7,6 +7,7 @@ import type { LinkLauncher } from '../launcher.ts'
 import type { ExportedAuthState } from '../auth-state/dynamodb-auth-state.ts'
 import type { RateLimiter } from '../rate-limit.ts'
 import { StaleLinkError, type LinkStore } from '../store/link-store.ts'
+import { linkEnding } from './endings.ts'
 import { effectiveStatus, type Link, type LinkMethod } from './link.ts'
 import { IN_PROGRESS_STATUSES, isFinal, type LinkStatus } from './status.ts'
 
@@ -107,7 +108,7 @@ export class LinkService {
     } catch (error) {
       this.deps.logger.error({ linkId: link.id, mode, err: { name: (error as Error).name, message: (error as Error).message } }, 'worker launch failed')
       if (mode === 'logout') throw new ServiceUnavailableError('launch_failed', 'The logout could not be started; try again.')
-      const failure = { code: 'launch_failed', message: `The worker could not be started: ${(error as Error).message}` }
+      const failure = linkEnding('launch_failed', (error as Error).message)
       return this.deps.store.update(link.id, { from: ['pending'], to: 'failed', patch: { error: failure } }).catch((e) => {
         if (e instanceof StaleLinkError) return e.current
         throw e
@@ -139,7 +140,7 @@ export class LinkService {
       const cancelled = await this.deps.store.update(linkId, {
         from: IN_PROGRESS_STATUSES,
         to: 'cancelled',
-        patch: { qr: null, pairingCode: null, error: { code: 'cancelled', message: 'Cancelled by the API client.' } },
+        patch: { qr: null, pairingCode: null, error: linkEnding('cancelled') },
       })
       this.deps.logger.info({ linkId, tenantId }, 'link cancelled')
       // Its worker may be gone; a live one erases again as it lets go.
