@@ -60,6 +60,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     buildDeps({
       config,
       logger,
+      local: true,
       createLimitPerMinute: options.createLimitPerMinute,
       launcher: (log) =>
         (launcher = new LocalProcessLauncher({

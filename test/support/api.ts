@@ -30,13 +30,14 @@ export interface TestApi {
 }
 
 /** The real app over real HTTP on a random port, against its own table in DynamoDB Local. */
-export async function startTestApi(options: { createLimitPerMinute?: number; launcher?: (logger: Logger) => LinkLauncher } = {}): Promise<TestApi> {
+export async function startTestApi(options: { createLimitPerMinute?: number; launcher?: (logger: Logger) => LinkLauncher; local?: boolean } = {}): Promise<TestApi> {
   const { doc, tableName, endpoint } = await createTestTable('api')
   const logs = new LogCapture()
   const logger = createLogger({ level: 'debug' }, logs)
   let launcher!: LinkLauncher
   const deps = buildDeps({
     config: { tableName, region: 'us-east-1', dynamodbEndpoint: endpoint },
+    local: options.local ?? true,
     logger,
     launcher: (log) => (launcher = (options.launcher ?? ((l) => new LoggingLauncher(l)))(log)),
     createLimitPerMinute: options.createLimitPerMinute ?? 1000,

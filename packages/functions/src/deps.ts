@@ -6,6 +6,11 @@ export interface AppDeps {
   links: LinkService
   apiKeys: ApiKeyVerifier
   logger: Logger
+  /**
+   * True when the service runs on one machine (`npm start`, the tests), false in AWS. Local mode
+   * lets developers use `http://localhost` redirect and webhook URLs and private webhook addresses.
+   */
+  local: boolean
 }
 
 export type AppEnv = AuthEnv

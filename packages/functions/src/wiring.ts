@@ -21,6 +21,8 @@ export interface WiringOptions {
   logger?: Logger
   /** Unwraps credential data keys; by default KMS when configured, else the local master key. */
   keys?: KeyProvider
+  /** One machine (`npm start`, tests) rather than AWS: see AppDeps.local. Default false. */
+  local?: boolean
   /** Links a tenant may start a minute. */
   createLimitPerMinute?: number
 }
@@ -35,6 +37,7 @@ export function buildDeps(options: WiringOptions): AppDeps {
   const limit = options.createLimitPerMinute ?? Number(process.env.CREATE_LIMIT_PER_MINUTE ?? 60)
   return {
     logger,
+    local: options.local ?? false,
     apiKeys: new ApiKeyVerifier(new ApiKeyStore(doc, config.tableName)),
     links: new LinkService({
       store,
