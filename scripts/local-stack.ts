@@ -5,10 +5,17 @@ import {
   ApiKeyStore,
   createDocumentClient,
   createLogger,
+  Dispatcher,
   ensureTable,
+  HostRegistry,
+  HOST_STALE_MS,
   LinkStore,
   LocalProcessLauncher,
+  LogoutRequests,
+  settleStoppedWorker,
+  sweepLogouts,
   sweepStaleLinks,
+  type ExitedWorker,
   type Logger,
   type ResolvedRuntimeConfig,
 } from '@wa-link-broker/core'
@@ -29,14 +36,27 @@ export interface LocalStackOptions {
   workerEnv?: Record<string, string>
   maxWorkers?: number
   createLimitPerMinute?: number
+  /**
+   * Warm hosts kept running (restarted if they die); links go to them and, when they are full, to
+   * more hosts started on demand. 0: no hosts, one worker process per link. Default: WARM_WORKERS, else 1.
+   */
+  warmWorkers?: number
 }
 
 export interface LocalStack {
   url: string
   apiKey: string
   launcher: LocalProcessLauncher
+  dispatcher: Dispatcher
+  registry: HostRegistry
+  warmWorkers: number
+  /** Settles of stopped workers in flight (the tests wait for them). */
+  settling(): Promise<void>
   stop(): Promise<void>
 }
+
+/** A warm host that dies within this long of its start is restarted only after a pause (no crash loop). */
+const RESTART_BACKOFF_MS = 2000
 
 /**
  * The API on Node with workers as child processes: what `npm start` runs, and what the end-to-end
@@ -55,28 +75,58 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   mkdirSync(cacheDir, { recursive: true })
   const bundleDir = mkdtempSync(join(cacheDir, 'worker-'))
   const { file: workerBundle } = await buildWorker({ outDir: bundleDir })
-  let launcher!: LocalProcessLauncher
+  const warmWorkers = options.warmWorkers ?? Number(process.env.WARM_WORKERS ?? 1)
+  if (!Number.isInteger(warmWorkers) || warmWorkers < 0) throw new Error(`Invalid configuration: WARM_WORKERS: must be a whole number (0 = one worker process per link)`)
+  const store = new LinkStore(doc, config.tableName)
+  const registry = new HostRegistry(doc, config.tableName)
+  const requests = new LogoutRequests(doc, config.tableName, store)
+  const launcherLog = logger.child({ component: 'launcher' })
+  let stopping = false
+  const settles = new Set<Promise<unknown>>()
+  const launcher = new LocalProcessLauncher({
+    command: [process.execPath, workerBundle],
+    logger: launcherLog,
+    maxConcurrent: options.maxWorkers,
+    env: {
+      // Every worker would repeat the API's own Node-version notice from the AWS SDK.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      TABLE_NAME: config.tableName,
+      AWS_REGION: config.region,
+      ...(config.dynamodbEndpoint ? { DYNAMODB_ENDPOINT: config.dynamodbEndpoint } : {}),
+      ...(config.kmsKeyId ? { KMS_KEY_ID: config.kmsKeyId } : {}),
+      ...options.workerEnv,
+    },
+    onExit: (worker) => onWorkerExit(worker),
+  })
+  // The one dispatch path, as in AWS: warm hosts first, else one more host (here a child process).
+  const dispatcher = new Dispatcher({ registry, launcher, warm: warmWorkers > 0, logger: launcherLog })
+  let lastWarmStart = 0
+  const startWarmHost = () => {
+    lastWarmStart = Date.now()
+    return launcher.launch({ mode: 'host' }).catch((err) => launcherLog.error({ err }, 'could not start a warm host'))
+  }
+
+  // What ECS's "task stopped" event does in AWS: settle what the worker held, at once. A warm
+  // host that died is replaced first, so its links can be handed to the new one.
+  function onWorkerExit(worker: ExitedWorker) {
+    if (!stopping && worker.request.mode === 'host' && !worker.request.linkId) {
+      const quick = Date.now() - lastWarmStart < RESTART_BACKOFF_MS
+      setTimeout(() => !stopping && void startWarmHost(), quick ? RESTART_BACKOFF_MS : 0)
+    }
+    // While everything stops, no link is handed to another host: those left end worker_lost.
+    const deps = { store, registry, requests, logger: launcherLog, ...(stopping ? {} : { dispatcher }) }
+    const settle = settleStoppedWorker(deps, { hostId: worker.hostId, linkId: worker.request.linkId, patienceMs: 5000 })
+      .catch((err) => launcherLog.error({ err, hostId: worker.hostId }, 'settling a stopped worker failed'))
+      .finally(() => settles.delete(settle))
+    settles.add(settle)
+  }
   const app = createApp(
     buildDeps({
       config,
       logger,
       local: true,
       createLimitPerMinute: options.createLimitPerMinute,
-      launcher: (log) =>
-        (launcher = new LocalProcessLauncher({
-          command: [process.execPath, workerBundle],
-          logger: log.child({ component: 'launcher' }),
-          maxConcurrent: options.maxWorkers,
-          env: {
-            // Every worker would repeat the API's own Node-version notice from the AWS SDK.
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-            TABLE_NAME: config.tableName,
-            AWS_REGION: config.region,
-            ...(config.dynamodbEndpoint ? { DYNAMODB_ENDPOINT: config.dynamodbEndpoint } : {}),
-            ...(config.kmsKeyId ? { KMS_KEY_ID: config.kmsKeyId } : {}),
-            ...options.workerEnv,
-          },
-        })),
+      launcher: () => dispatcher,
     }),
   )
   const server = serve({ fetch: app.fetch, port: options.port ?? 3000, hostname: options.host ?? '127.0.0.1' })
@@ -84,21 +134,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     server.once('listening', () => resolve())
     server.once('error', reject)
   })
-  // What the Cron does in AWS: settle links whose worker died, once a minute.
-  const store = new LinkStore(doc, config.tableName)
+  // What the Cron does in AWS: settle links whose worker died, and retry logouts, once a minute.
   const sweeper = setInterval(() => {
-    sweepStaleLinks(store, { logger }).catch((error) =>
-      logger.warn({ err: { message: (error as Error).message } }, 'sweep failed'),
-    )
+    sweepStaleLinks(store, { logger })
+      .then(() => sweepLogouts({ store, requests, dispatch: (linkId) => dispatcher.launch({ linkId, mode: 'logout' }), logger }))
+      .catch((err) => logger.warn({ err }, 'sweep failed'))
   }, 60_000)
   sweeper.unref()
-  return {
+
+  const stack: LocalStack = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     apiKey: key,
     launcher,
+    dispatcher,
+    registry,
+    warmWorkers,
+    settling: async () => {
+      while (settles.size) await Promise.all([...settles])
+    },
     async stop() {
+      stopping = true
       clearInterval(sweeper)
       await launcher.stopAll()
+      while (settles.size) await Promise.all([...settles])
       await new Promise<void>((resolve) => {
         const http = server as Server
         http.close(() => resolve())
@@ -107,5 +165,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       })
       rmSync(bundleDir, { recursive: true, force: true })
     },
+  }
+  try {
+    for (let i = 0; i < warmWorkers; i++) await startWarmHost()
+    await waitForHosts(registry, warmWorkers)
+  } catch (error) {
+    await stack.stop()
+    throw error
+  }
+  return stack
+}
+
+/** Until `count` hosts have registered and heart-beaten (each loads Baileys first), or 30 s. */
+async function waitForHosts(registry: HostRegistry, count: number): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (count > 0) {
+    const hosts = await Promise.all((await registry.list()).map((id) => registry.read(id)))
+    if (hosts.filter((h) => h && h.accepting && Date.now() - h.heartbeatAt < HOST_STALE_MS).length >= count) return
+    if (Date.now() > deadline) throw new Error(`the ${count} warm worker host(s) did not come up within 30 s`)
+    await new Promise((r) => setTimeout(r, 50))
   }
 }

@@ -1,3 +1,4 @@
+import { describe } from 'vitest'
 import { createLogger, LinkStore, toLinkView, type LinkView } from '@wa-link-broker/core'
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.ts'
 import { PRELOAD_PATH, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
@@ -20,7 +21,12 @@ export interface E2E {
   createLink(body?: Record<string, unknown>): Promise<{ id: string; clientToken: string }>
   read(id: string, key?: string): Promise<LinkView>
   waitFor(id: string, predicate: (link: LinkView) => boolean, options?: { timeoutMs?: number; key?: string }): Promise<LinkView>
-  workerPid(linkId: string): number | undefined
+  /** Warm hosts running (0: one worker process per link). */
+  warm: number
+  /** The pid of the worker process holding the link (its host, when warm). */
+  workerPid(linkId: string): Promise<number | undefined>
+  /** Until the worker logged `msg` for this link (its relayed log lines carry the link id). */
+  waitForLog(linkId: string, msg: string, timeoutMs?: number): Promise<void>
   /** Starts a link and waits for its first QR, so its worker is up and holding a socket. */
   startAwaitingScan(body?: Record<string, unknown>): Promise<{ id: string; pid: number; view: LinkView }>
   /** Signals the link's worker and waits until the process is gone. */
@@ -29,13 +35,34 @@ export interface E2E {
 }
 
 /** The whole product on one machine: simulator, DynamoDB Local table, API, real worker processes. */
-export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number; workerEnv?: Record<string, string> } = {}): Promise<E2E> {
+export interface E2EOptions {
+  sim?: SimOptions
+  qrTimeoutMs?: number
+  workerEnv?: Record<string, string>
+  /** Warm hosts (default 1); 0 = one worker process per link (WARM_WORKERS=0). */
+  warm?: number
+}
+
+/** The worker modes every end-to-end suite runs in: warm hosts, and one process per link. */
+export const WORKER_MODES = [
+  { name: 'warm hosts', warm: 1 },
+  { name: 'WARM_WORKERS=0', warm: 0 },
+] as const
+
+/** Runs `suite` once per worker mode, each in its own describe block. */
+export function inEachWorkerMode(title: string, suite: (mode: (typeof WORKER_MODES)[number]) => void) {
+  for (const mode of WORKER_MODES) describe(`${title} (${mode.name})`, () => suite(mode))
+}
+
+export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const sim = await startSimulator(options.sim)
   const { doc, tableName, endpoint } = await createTestTable('e2e')
   const logs = new LogCapture()
+  const warm = options.warm ?? 1
   const stack = await startLocalStack({
     config: { tableName, region: 'us-east-1', dynamodbEndpoint: endpoint },
     port: 0,
+    warmWorkers: warm,
     logger: createLogger({ level: 'debug', name: 'api' }, logs),
     workerEnv: {
       WA_WS_URL: sim.url,
@@ -69,6 +96,7 @@ export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number
   }
   const e2e: E2E = {
     sim,
+    warm,
     stack,
     store,
     tableName,
@@ -94,21 +122,22 @@ export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number
       const stored = await store.get(id)
       throw new Error(`link ${id} never matched; last read ${JSON.stringify(last)}; stored ${JSON.stringify(stored && toLinkView(stored))}\n${logs.lines.slice(-30).join('\n')}`)
     },
-    workerPid(linkId) {
-      for (const line of logs.lines) {
-        const entry = JSON.parse(line)
-        if (entry.worker === linkId && entry.workerPid) return entry.workerPid as number
-      }
-      return undefined
+    async workerPid(linkId) {
+      const workerId = (await store.get(linkId))?.workerId
+      return stack.launcher.processes().find((p) => p.hostId === workerId)?.pid
+    },
+    async waitForLog(linkId, msg, timeoutMs = 10_000) {
+      await waitUntil(() => logs.lines.some((line) => line.includes(`"${msg}"`) && JSON.parse(line).linkId === linkId), timeoutMs, `"${msg}" for ${linkId}`)
     },
     async startAwaitingScan(body = {}) {
       const { id } = await e2e.createLink(body)
       const view = await e2e.waitFor(id, (l) => l.qr !== null)
-      return { id, view, pid: e2e.workerPid(id)! }
+      return { id, view, pid: (await e2e.workerPid(id))! }
     },
     async signalWorker(pid, signal) {
       process.kill(pid, signal)
-      await waitUntil(() => !isAlive(pid), 5000, `worker ${pid} to exit after ${signal}`)
+      // A draining host may give a pairing session a few seconds.
+      await waitUntil(() => !isAlive(pid), 15_000, `worker ${pid} to exit after ${signal}`)
     },
     async stop() {
       await stack.stop()

@@ -1,16 +1,19 @@
 import type { Logger } from 'pino'
 
-/** Why a worker is started for a link. */
-export type WorkerMode = 'link' | 'logout'
+/** What a worker process does: one link then exit, one logout then exit, or a long-lived host of many. */
+export type WorkerMode = 'link' | 'logout' | 'host'
 
 export interface LaunchRequest {
-  linkId: string
+  /** The link to run; for a host, the first link it takes (none for a warm host started ahead of need). */
+  linkId?: string
   mode: WorkerMode
 }
 
-/** Starts a worker for a link. Implementations: local child process, ECS RunTask. */
+/** Starts a worker for a link. Implementations: local child process, ECS RunTask, and the Dispatcher in front of them. */
 export interface LinkLauncher {
   launch(request: LaunchRequest): Promise<void>
+  /** Best effort: tells the worker holding a link (`link.workerId`) to re-read it now, e.g. after a cancel. */
+  poke?(workerId: string, linkId: string): Promise<void>
 }
 
 /** Until a real launcher is configured: records the request and leaves the link as it is. */

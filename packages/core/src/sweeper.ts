@@ -1,8 +1,10 @@
 import type { Logger } from 'pino'
-import { linkEnding } from './link/endings.ts'
-import { DEADLINE_ERROR } from './link/link.ts'
+import { heldByLiveWorker, planJob, UNCLAIMED_ADOPT_MS } from './hosts/policy.ts'
+import { linkEnding, type LinkError } from './link/endings.ts'
+import { DEADLINE_ERROR, type Link } from './link/link.ts'
 import { IN_PROGRESS_STATUSES } from './link/status.ts'
 import { StaleLinkError, type LinkStore } from './store/link-store.ts'
+import type { LogoutRequests } from './store/logout-requests.ts'
 
 export interface SweepOptions {
   now?: Date
@@ -10,44 +12,150 @@ export interface SweepOptions {
   staleAfterMs?: number
   /** A link no worker has claimed within this long was never started (a Fargate start can take a minute). */
   launchGraceMs?: number
+  /**
+   * A peer host with room: takes over a link nobody holds (never claimed after `adoptAfterMs`, handed
+   * over, or whose holder went quiet). Resolves true when it took the link; a link not adopted is
+   * ended as without `adopt`.
+   */
+  adopt?: (link: Link) => Promise<boolean>
+  adoptAfterMs?: number
   logger?: Logger
 }
 
 export const DEFAULT_STALE_AFTER_MS = 30_000
 export const DEFAULT_LAUNCH_GRACE_MS = 150_000
 
+export interface SweepResult {
+  lost: number
+  expired: number
+  adopted: number
+}
+
 /**
  * Makes stored statuses true when no worker will: a link whose worker stopped heart-beating
  * becomes failed/worker_lost, or expired/deadline once past its deadline. Each write is
- * conditional on the version read, so a worker that heart-beats meanwhile wins.
+ * conditional on the version read, so a worker that heart-beats meanwhile wins. The scheduled
+ * sweeper runs it once a minute; every worker host runs it every few seconds with `adopt`, so a
+ * link whose host died is taken over (or ended) within seconds. Many sweepers at once are safe.
  */
-export async function sweepStaleLinks(store: LinkStore, options: SweepOptions = {}): Promise<{ lost: number; expired: number }> {
+export async function sweepStaleLinks(store: LinkStore, options: SweepOptions = {}): Promise<SweepResult> {
   const now = options.now ?? new Date()
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS
   const launchGraceMs = options.launchGraceMs ?? DEFAULT_LAUNCH_GRACE_MS
-  const result = { lost: 0, expired: 0 }
-  for await (const link of store.quietSince(new Date(now.getTime() - staleAfterMs))) {
-    const pastDeadline = now.getTime() >= Date.parse(link.expiresAt)
+  const adoptAfterMs = options.adopt ? Math.min(options.adoptAfterMs ?? UNCLAIMED_ADOPT_MS, staleAfterMs) : staleAfterMs
+  const result: SweepResult = { lost: 0, expired: 0, adopted: 0 }
+  for await (const link of store.quietSince(new Date(now.getTime() - adoptAfterMs))) {
+    const quietMs = now.getTime() - Date.parse(link.heartbeatAt ?? link.createdAt)
     const neverClaimed = link.status === 'pending' && link.heartbeatAt === null
-    if (!pastDeadline && neverClaimed && now.getTime() - Date.parse(link.createdAt) < launchGraceMs) continue
-    try {
-      await store.update(link.id, {
-        from: IN_PROGRESS_STATUSES,
-        to: pastDeadline ? 'expired' : 'failed',
-        version: link.version,
-        patch: {
-          qr: null,
-          pairingCode: null,
-          error: pastDeadline ? DEADLINE_ERROR : linkEnding('worker_lost', neverClaimed ? 'No worker started for the link.' : undefined),
-        },
-      })
-      result[pastDeadline ? 'expired' : 'lost']++
-      // No worker is left to erase the link's credentials.
-      await store.eraseCredentials(link.id)
-      options.logger?.warn({ linkId: link.id, status: link.status, pastDeadline }, 'swept a link whose worker is gone')
-    } catch (error) {
-      if (!(error instanceof StaleLinkError)) throw error
+    if (now.getTime() >= Date.parse(link.expiresAt)) {
+      if (await endAbandoned(store, link, DEADLINE_ERROR)) {
+        result.expired++
+        options.logger?.warn({ linkId: link.id, status: link.status }, 'swept a link past its deadline')
+      }
+      continue
+    }
+    // Nobody holds it (never claimed, or handed over), or its holder went quiet: a peer may take it.
+    const unheld = link.status === 'pending' || link.workerId === null
+    if (options.adopt && (unheld || quietMs >= staleAfterMs) && planJob(link, now.getTime()).kind === 'link') {
+      if (await options.adopt(link)) {
+        result.adopted++
+        continue
+      }
+    }
+    if (neverClaimed ? now.getTime() - Date.parse(link.createdAt) < launchGraceMs : quietMs < staleAfterMs) continue
+    const ending = linkEnding('worker_lost', neverClaimed ? 'No worker started for the link.' : undefined)
+    if (await endAbandoned(store, link, ending)) {
+      result.lost++
+      options.logger?.warn({ linkId: link.id, status: link.status }, 'swept a link whose worker is gone')
     }
   }
   return result
+}
+
+/**
+ * Ends a link no worker will finish, conditional on the version read (a worker that wrote meanwhile
+ * wins), and erases its credentials, since no worker is left to. True when this call ended it.
+ */
+export async function endAbandoned(store: LinkStore, link: Link, error: LinkError): Promise<boolean> {
+  try {
+    await store.update(link.id, {
+      from: IN_PROGRESS_STATUSES,
+      to: error.code === 'deadline' ? 'expired' : 'failed',
+      version: link.version,
+      patch: { qr: null, pairingCode: null, error },
+    })
+  } catch (error) {
+    if (error instanceof StaleLinkError) return false
+    throw error
+  }
+  await store.eraseCredentials(link.id)
+  return true
+}
+
+export interface LogoutRetryDeps {
+  store: LinkStore
+  requests: LogoutRequests
+  /** Sends the logout to a worker again (a host's own adoption, or the dispatcher). */
+  dispatch(linkId: string): Promise<unknown>
+  logger?: Logger
+}
+
+export interface LogoutRetryOptions {
+  now?: number
+  /** Dispatches before giving up (the API's first one included). */
+  maxAttempts?: number
+  /** A dispatched logout not claimed (or whose worker went quiet) for this long is sent again. */
+  retryAfterMs?: number
+  /** Retry now, whatever the time since the last attempt (its worker is known to be dead). */
+  force?: boolean
+}
+
+export const MAX_LOGOUT_ATTEMPTS = 3
+export const LOGOUT_RETRY_AFTER_MS = 60_000
+
+export type LogoutRetry = 'none' | 'done' | 'running' | 'waiting' | 'dispatched' | 'given_up' | 'raced'
+
+/**
+ * One step for an unfinished logout: nothing while a live worker runs it; dispatch it again once its
+ * worker is gone; after `maxAttempts` dispatches, erase the credentials anyway and end the link
+ * `unlinked` with `logout_unconfirmed` (the tenant asked for them gone).
+ */
+export async function retryLogout(deps: LogoutRetryDeps, linkId: string, options: LogoutRetryOptions = {}): Promise<LogoutRetry> {
+  const now = options.now ?? Date.now()
+  const request = await deps.requests.get(linkId)
+  if (!request) return 'none'
+  const link = await deps.store.get(linkId)
+  if (!link || link.status !== 'linked') {
+    await deps.requests.done(linkId)
+    return 'done'
+  }
+  if (heldByLiveWorker(link, now)) return 'running'
+  if (!options.force && now - request.lastAttemptAt < (options.retryAfterMs ?? LOGOUT_RETRY_AFTER_MS)) return 'waiting'
+  if (request.attempts >= (options.maxAttempts ?? MAX_LOGOUT_ATTEMPTS)) {
+    // Erased first: if this process dies before the write, the next sweep finishes the job.
+    await deps.store.eraseCredentials(linkId)
+    try {
+      await deps.store.update(linkId, { from: ['linked'], to: 'unlinked', version: link.version, patch: { error: linkEnding('logout_unconfirmed', `No worker finished the logout after ${request.attempts} attempts.`) } })
+    } catch (error) {
+      if (!(error instanceof StaleLinkError)) throw error
+      return 'raced'
+    }
+    await deps.requests.done(linkId)
+    deps.logger?.warn({ linkId, attempts: request.attempts }, 'logout given up: credentials erased, unlinked unconfirmed')
+    return 'given_up'
+  }
+  if (!(await deps.requests.recordAttempt(request, now))) return 'raced'
+  deps.logger?.warn({ linkId, attempt: request.attempts + 1 }, 'logout did not finish: dispatching it again')
+  await deps.dispatch(linkId)
+  return 'dispatched'
+}
+
+/** Every unfinished logout, one retryLogout step each. */
+export async function sweepLogouts(deps: LogoutRetryDeps, options: Omit<LogoutRetryOptions, 'force'> = {}): Promise<Partial<Record<LogoutRetry, number>>> {
+  const counts: Partial<Record<LogoutRetry, number>> = {}
+  for await (const linkId of deps.requests.pending()) {
+    const outcome = await retryLogout(deps, linkId, options)
+    counts[outcome] = (counts[outcome] ?? 0) + 1
+  }
+  return counts
 }

@@ -1,6 +1,6 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
 import { handle } from 'hono/aws-lambda'
-import { EcsLauncher, resolveRuntimeConfig, RuntimeConfigError } from '@wa-link-broker/core'
+import { createDocumentClient, Dispatcher, EcsLauncher, HostRegistry, resolveRuntimeConfig, RuntimeConfigError } from '@wa-link-broker/core'
 import { createApp } from './app.ts'
 import { buildDeps } from './wiring.ts'
 
@@ -12,7 +12,15 @@ const ecs = config.ecs
 const app = createApp(
   buildDeps({
     config,
-    launcher: (logger) => new EcsLauncher({ ecs: new ECSClient({ region: config.region }), ...ecs, logger }),
+    // Warm hosts first (the ECS service, plus hosts started for earlier links); a new task only when
+    // none has room. WARM_WORKERS=0: one task per link, as before hosts existed.
+    launcher: (logger) =>
+      new Dispatcher({
+        registry: new HostRegistry(createDocumentClient(config), config.tableName),
+        launcher: new EcsLauncher({ ecs: new ECSClient({ region: config.region }), ...ecs, logger }),
+        warm: process.env.WARM_WORKERS !== '0',
+        logger,
+      }),
   }),
 )
 

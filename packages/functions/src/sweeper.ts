@@ -1,14 +1,38 @@
-import { createDocumentClient, createLogger, LinkStore, resolveRuntimeConfig, sweepStaleLinks } from '@wa-link-broker/core'
+import { ECSClient } from '@aws-sdk/client-ecs'
+import {
+  createDocumentClient,
+  createLogger,
+  Dispatcher,
+  EcsLauncher,
+  HostRegistry,
+  LinkStore,
+  LogoutRequests,
+  resolveRuntimeConfig,
+  sweepLogouts,
+  sweepStaleLinks,
+} from '@wa-link-broker/core'
 
-// The scheduled sweeper (sst.aws.CronV2 "Sweeper", once a minute): settles links whose worker died.
+// The scheduled sweeper (sst.aws.CronV2 "Sweeper", once a minute): settles links whose worker died,
+// and sends again the logouts whose worker died (when an ECS task is linked to start one).
 // Built once per Lambda instance; warm invocations reuse the client.
 const config = resolveRuntimeConfig()
 const logger = createLogger({ name: 'sweeper' })
-const store = new LinkStore(createDocumentClient(config), config.tableName)
+const doc = createDocumentClient(config)
+const store = new LinkStore(doc, config.tableName)
+const requests = new LogoutRequests(doc, config.tableName, store)
+const dispatcher = config.ecs
+  ? new Dispatcher({
+      registry: new HostRegistry(doc, config.tableName),
+      launcher: new EcsLauncher({ ecs: new ECSClient({ region: config.region }), ...config.ecs, logger }),
+      warm: process.env.WARM_WORKERS !== '0',
+      logger,
+    })
+  : undefined
 
 export async function handler(): Promise<{ lost: number; expired: number }> {
   const started = Date.now()
-  const result = await sweepStaleLinks(store, { logger })
-  logger.info({ ...result, ms: Date.now() - started }, 'sweep done')
-  return result
+  const { lost, expired } = await sweepStaleLinks(store, { logger })
+  const logouts = dispatcher ? await sweepLogouts({ store, requests, dispatch: (linkId) => dispatcher.launch({ linkId, mode: 'logout' }), logger }) : {}
+  logger.info({ lost, expired, logouts, ms: Date.now() - started }, 'sweep done')
+  return { lost, expired }
 }

@@ -5,6 +5,7 @@ import {
   createLogger,
   LinkService,
   LinkStore,
+  LogoutRequests,
   RateLimiter,
   selectKeyProvider,
   exportAuthState,
@@ -44,6 +45,7 @@ export function buildDeps(options: WiringOptions): AppDeps {
       launcher: options.launcher(logger),
       logger,
       rateLimiter: new RateLimiter(doc, config.tableName, limit),
+      logouts: new LogoutRequests(doc, config.tableName, store),
       credentials: (linkId) => exportAuthState(linkId, { doc, tableName: config.tableName, keys }),
     }),
   }

@@ -3,23 +3,29 @@ const DisconnectReason = { restartRequired: 515, loggedOut: 401, connectionRepla
 
 /** What a closed Baileys socket means for the link. */
 export type CloseVerdict =
+  /** WhatsApp's normal restart after pairing: reconnect with the same auth state. */
   | { kind: 'restart' }
   | { kind: 'logged_out' }
   | { kind: 'replaced' }
   | { kind: 'qr_exhausted' }
+  /** The WebSocket never got through (refused, no such host, timed out): worth saying plainly once. */
+  | { kind: 'unreachable'; reason: string }
   | { kind: 'retry'; reason: string }
 
 export interface ClosedSocket {
   statusCode?: number
   message?: string
+  /** The network error's code (ECONNREFUSED, ENOTFOUND, ETIMEDOUT, …) when the WebSocket itself failed. */
+  networkCode?: string
 }
 
 export function closeReason(error: unknown): ClosedSocket {
-  const boom = error as { output?: { statusCode?: number }; message?: string } | undefined
-  return { statusCode: boom?.output?.statusCode, message: boom?.message }
+  const boom = error as { output?: { statusCode?: number }; message?: string; data?: { code?: unknown } } | undefined
+  const code = boom?.data?.code
+  return { statusCode: boom?.output?.statusCode, message: boom?.message, networkCode: typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : undefined }
 }
 
-export function judgeClose({ statusCode, message }: ClosedSocket): CloseVerdict {
+export function judgeClose({ statusCode, message, networkCode }: ClosedSocket): CloseVerdict {
   switch (statusCode) {
     case DisconnectReason.restartRequired:
       return { kind: 'restart' }
@@ -28,8 +34,10 @@ export function judgeClose({ statusCode, message }: ClosedSocket): CloseVerdict 
     case DisconnectReason.connectionReplaced:
       return { kind: 'replaced' }
     case DisconnectReason.timedOut:
-      // 408 is also connectionLost: only Baileys' message tells the two apart.
+      // 408 is also connectionLost, and what Baileys reports for a WebSocket that could not connect:
+      // only the message and the network error tell them apart.
       if (message === 'QR refs attempts ended') return { kind: 'qr_exhausted' }
+      if (networkCode) return { kind: 'unreachable', reason: message?.replace(/^WebSocket Error \((.*)\)$/, '$1') ?? networkCode }
   }
   return { kind: 'retry', reason: `${statusCode ?? 'no status'}: ${message ?? 'connection closed'}` }
 }

@@ -1,6 +1,5 @@
-import type { AuthenticationState, ConnectionState, WASocket } from 'baileys'
+import type { ConnectionState } from 'baileys'
 import {
-  canTransition,
   DEADLINE_ERROR,
   IN_PROGRESS_STATUSES,
   isInProgress,
@@ -11,140 +10,208 @@ import {
   type LinkError,
   type LinkStatus,
   type LinkStore,
-  type LinkUpdate,
   type Logger,
 } from '@wa-link-broker/core'
 import type { WorkerSettings } from './config.ts'
 import { closeReason, judgeClose } from './disconnect.ts'
-import { loadBaileys, openSocket } from './socket.ts'
+import { FencedWriter } from './fenced-writer.ts'
+import { keepLease } from './lease.ts'
+import { accountOf, endedWith, formatPairingCode, handedOver, linkedAs, pairingCodeIssued, pairingCodeWithdrawn, phoneAccepted, qrIssued, qrLifetimeMs } from './link-updates.ts'
+import type { Reachability } from './reachability.ts'
+import type { LinkSocket, SocketOpener } from './socket.ts'
+import type { AuthStateHandle } from './tracked-auth.ts'
 
-export interface AuthStateHandle {
-  state: AuthenticationState
-  saveCreds(): Promise<void>
-  clear(): Promise<void>
-}
-
-export interface SessionDeps {
+/** What one session needs from its process; nothing in it is shared mutable state between sessions. */
+export interface SessionContext {
+  linkId: string
   store: LinkStore
   openAuthState(linkId: string): Promise<AuthStateHandle>
+  openSocket: SocketOpener
+  /** The session's own logger (tagged with its link). */
   logger: Logger
   settings: WorkerSettings
+  /** Recorded on the link by the claim: the host the API pokes. */
+  workerId: string
+  reachability: Reachability
 }
 
 export interface SessionOutcome {
-  /** The link's status when the worker let go of it. */
-  status: LinkStatus
-  /** Why the worker stopped when it was not the one deciding the status. */
+  /** The link's status when the session let go of it (`none`: there was no link). */
+  status: LinkStatus | 'none'
+  /** Why the session stopped when it was not the one deciding the status. */
   note?: string
 }
 
-const FIRST_QR_MS = 60_000 // Baileys' rotation without qrTimeout: the first ref lives 60 s…
-const LATER_QR_MS = 20_000 // …and each later one 20 s.
+/** How a stop (SIGTERM, a drain) should end the session. */
+export interface StopRequest {
+  /** Offers the link to another host after letting go of it; resolves false when none took it. */
+  handOver?: (linkId: string) => Promise<boolean>
+}
 
+/** A claim as planned by `planJob`: a fresh one (pending → starting) or a takeover. */
+export interface LinkClaim {
+  from: LinkStatus[]
+  to?: LinkStatus
+  version?: number
+  takeover: boolean
+}
+
+/** Statuses a new holder can resume by reconnecting with the stored auth state. */
+const RESUMABLE: readonly LinkStatus[] = ['starting', 'awaiting_scan', 'awaiting_code']
 const WORKER_STOPPED: LinkError = linkEnding('worker_stopped')
+const FINAL_WRITE_ATTEMPTS = 3
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Runs one link: claims it, holds the Baileys socket, and writes every QR, pairing code and status
- * change to the store under the lease's fencing token. Exactly one final outcome is reported.
+ * Runs one link: claims it, holds its Baileys socket, and writes every QR, pairing code and status
+ * change through the fenced writer. Exactly one outcome is reported, and `finish` always runs.
  */
 export class LinkSession {
-  private link!: Link
-  private fence = 0
-  private auth!: AuthStateHandle
-  private sock: WASocket | null = null
+  private writer?: FencedWriter
+  private auth?: AuthStateHandle
+  private sock: LinkSocket | null = null
   private socketGeneration = 0
   private qrSequence = 0
   private qrsOnThisSocket = 0
-  private codeRequested = false
+  /** The pairing code of the current registration: asked for only once it is not already under way or shown. */
+  private code: 'none' | 'requesting' | 'shown' = 'none'
   private paired = false
   private reconnects = 0
+  /** Set once the session is writing its end (or handing over): socket events are ignored from then on. */
+  private ending = false
   private finished = false
-  private stopRequested = false
-  private readonly timers: NodeJS.Timeout[] = []
-  private writes: Promise<unknown> = Promise.resolve()
+  private stopRequest?: StopRequest
+  private readonly stoppers: (() => void)[] = []
   private credsSaved: Promise<void> = Promise.resolve()
   private resolveOutcome!: (outcome: SessionOutcome) => void
   readonly outcome = new Promise<SessionOutcome>((resolve) => (this.resolveOutcome = resolve))
 
-  constructor(private readonly deps: SessionDeps) {}
+  constructor(private readonly ctx: SessionContext) {}
 
   private get log() {
-    return this.deps.logger
+    return this.ctx.logger
   }
 
-  async run(): Promise<SessionOutcome> {
-    const { store, settings } = this.deps
+  /** The link's status as this session last knew it. */
+  get status(): LinkStatus | undefined {
+    return this.writer?.link.status
+  }
+
+  async run(claim: LinkClaim): Promise<SessionOutcome> {
+    const { store, linkId, workerId, settings } = this.ctx
+    let link: Link
     try {
-      this.link = await store.claim(settings.linkId, ['pending'], 'starting')
+      link = await store.claim(linkId, claim.from, claim.to, { workerId, version: claim.version })
     } catch (error) {
-      if (error instanceof StaleLinkError || error instanceof NotFoundError) {
-        const status = error instanceof StaleLinkError ? error.current.status : 'cancelled'
-        this.log.warn({ status }, 'link is not pending: nothing to do')
-        return { status, note: 'not_pending' }
-      }
-      throw error
-    }
-    this.fence = this.link.leaseToken
-    this.qrSequence = this.link.qr?.sequence ?? 0
-    this.log.info({ method: this.link.method, fence: this.fence }, 'claimed link')
-    if (this.stopRequested) {
-      await this.end('failed', WORKER_STOPPED)
+      if (!(error instanceof StaleLinkError || error instanceof NotFoundError)) throw error
+      const status = error instanceof StaleLinkError ? error.current.status : 'none'
+      this.log.info({ status }, 'someone else had the link first: nothing to do')
+      this.finished = true
+      this.resolveOutcome({ status, note: 'not_ours' })
       return this.outcome
     }
-
-    const untilDeadline = Date.parse(this.link.expiresAt) - Date.now()
+    this.writer = new FencedWriter(store, link, (current) => this.onConflict(current))
+    this.qrSequence = link.qr?.sequence ?? 0
+    this.log.info({ method: link.method, fence: link.leaseToken }, claim.takeover ? 'took the link over' : 'claimed link')
+    if (this.stopRequest) {
+      await this.stopNow()
+      return this.outcome
+    }
+    const untilDeadline = Date.parse(link.expiresAt) - Date.now()
     if (untilDeadline <= 0) {
       await this.end('expired', DEADLINE_ERROR)
       return this.outcome
     }
-    this.auth = await this.deps.openAuthState(settings.linkId)
-    if (this.finished) return this.outcome
-    this.every(settings.heartbeatMs, () => this.heartbeat())
-    this.every(settings.watchMs, () => this.watch())
-    this.timers.push(setTimeout(() => void this.end('expired', DEADLINE_ERROR), untilDeadline))
-    await this.connect()
-    return this.outcome
-  }
-
-  /** SIGTERM: the link cannot go on without this process, so say so rather than leave it hanging. */
-  async stop(): Promise<SessionOutcome> {
-    this.stopRequested = true
-    // Before the claim has landed, run() ends the session as soon as it has the link.
-    if (this.link && !this.finished) {
-      if (isInProgress(this.link.status)) await this.end('failed', WORKER_STOPPED)
-      else await this.finish({ status: this.link.status, note: 'stopped' })
+    try {
+      this.auth = await this.ctx.openAuthState(linkId)
+      if (this.finished || this.ending) return this.outcome
+      // A registration cannot be resumed on a new socket: a taken-over link starts its registration
+      // over with the stored keys (new QRs continue the sequence; a code link gets a new code).
+      if (claim.takeover) await this.restartRegistration()
+      this.stoppers.push(keepLease(this.writer, { ms: settings.heartbeatMs, from: IN_PROGRESS_STATUSES, onLink: (l) => this.observe(l), logger: this.log }))
+      const deadline = setTimeout(() => void this.end('expired', DEADLINE_ERROR), untilDeadline)
+      this.stoppers.push(() => clearTimeout(deadline))
+      await this.connect()
+    } catch (error) {
+      this.crash(error)
     }
     return this.outcome
   }
 
-  private every(ms: number, task: () => Promise<void>) {
-    const timer = setInterval(() => {
-      task().catch((error) => this.log.warn({ err: { message: (error as Error).message } }, 'periodic task failed'))
-    }, ms)
-    this.timers.push(timer)
+  /** The link changed (a cancel, a switch to a pairing code): read it now rather than at the next heartbeat. */
+  poke(): void {
+    if (!this.writer || this.finished || this.ending) return
+    this.ctx.store.get(this.ctx.linkId).then(
+      (current) => this.observe(current),
+      (err) => this.log.warn({ err }, 'reading the link after a poke failed; the next heartbeat will tell'),
+    )
+  }
+
+  /**
+   * SIGTERM or a drain. With `handOver`, a link still waiting for its user is let go of and offered
+   * to another host, which resumes it; otherwise (or if none takes it) it ends failed/worker_stopped.
+   */
+  stop(request: StopRequest = {}): Promise<SessionOutcome> {
+    if (!this.stopRequest) {
+      this.stopRequest = request
+      // Before the claim has landed, run() does this as soon as it has the link.
+      if (this.writer) void this.stopNow()
+    }
+    return this.outcome
+  }
+
+  private async stopNow() {
+    if (this.finished || this.ending) return
+    const writer = this.writer!
+    const handOver = this.stopRequest?.handOver
+    if (handOver && RESUMABLE.includes(writer.link.status)) {
+      this.ending = true
+      this.closeSocket()
+      let released = false
+      try {
+        released = (await writer.write((link) => handedOver(link, new Date()))) !== null
+        if (released && (await handOver(this.ctx.linkId))) {
+          this.log.info({ status: writer.link.status }, 'handed the link over to another host')
+          await this.finish({ status: writer.link.status, note: 'handed_over' })
+          return
+        }
+      } catch (err) {
+        this.log.warn({ err }, 'hand-over failed')
+      }
+      if (this.finished) return // the link was taken meanwhile (a peer adopted it)
+      this.ending = false
+      if (released) this.log.info('no other host took the link')
+    }
+    await this.end('failed', WORKER_STOPPED)
+  }
+
+  private closeSocket() {
+    this.socketGeneration++
+    this.sock?.end(undefined)
+    this.sock = null
   }
 
   private async connect() {
-    if (this.finished) return
+    if (this.finished || this.ending) return
     const generation = ++this.socketGeneration
     this.qrsOnThisSocket = 0
-    const sock = await openSocket(this.auth.state, this.deps.settings, this.log, {
+    const auth = this.auth!
+    const sock = await this.ctx.openSocket(auth.state, this.log, {
       onConnectionUpdate: (update) => {
         if (generation === this.socketGeneration) void this.onConnectionUpdate(update).catch((error) => this.crash(error))
       },
       onCredsUpdate: () => {
-        this.credsSaved = this.credsSaved.then(() => this.auth.saveCreds()).catch((error) => this.log.error({ err: { message: (error as Error).message } }, 'saving creds failed'))
+        this.credsSaved = this.credsSaved.then(() => auth.saveCreds()).catch((err) => this.log.error({ err }, 'saving creds failed'))
       },
     })
-    // The session may have ended while Baileys loaded.
-    if (this.finished || generation !== this.socketGeneration) sock.end(undefined)
+    // The session may have ended while the socket was being made.
+    if (this.finished || this.ending || generation !== this.socketGeneration) sock.end(undefined)
     else this.sock = sock
   }
 
   private async onConnectionUpdate(update: Partial<ConnectionState>) {
-    if (this.finished) return
+    if (this.finished || this.ending) return
     if (update.qr) await this.onQr(update.qr)
     if (update.isNewLogin) await this.onPaired()
     if (update.connection === 'open') await this.onOpen()
@@ -152,60 +219,63 @@ export class LinkSession {
   }
 
   private async onQr(value: string) {
+    this.ctx.reachability.reachable()
     this.reconnects = 0
     this.qrSequence++
     this.qrsOnThisSocket++
-    const lifetime = this.deps.settings.qrTimeoutMs ?? (this.qrsOnThisSocket === 1 ? FIRST_QR_MS : LATER_QR_MS)
+    const lifetime = qrLifetimeMs(this.qrsOnThisSocket, this.ctx.settings.qrTimeoutMs)
     const qr = { value, sequence: this.qrSequence, expiresAt: new Date(Date.now() + lifetime).toISOString() }
-    await this.write((link) => (link.status === 'starting' ? { from: ['starting'], to: 'awaiting_scan', patch: { qr } } : { from: ['awaiting_scan', 'awaiting_code'], patch: { qr } }))
-    this.log.info({ sequence: qr.sequence }, 'qr issued')
-    if (this.link.method === 'code') await this.requestPairingCode()
+    const written = await this.writer!.write((link) => qrIssued(link, qr))
+    if (written) this.log.info({ sequence: qr.sequence }, 'qr issued')
+    if (this.writer!.link.method === 'code') await this.requestPairingCode()
   }
 
-  /** Once per registration, after its first QR (Baileys needs the socket registered by then). */
+  /**
+   * Once per registration, after its first QR (Baileys needs the socket registered by then). A
+   * failed request is asked again at the next QR, poke or heartbeat.
+   */
   private async requestPairingCode() {
     const sock = this.sock
-    const phoneNumber = this.link.phoneNumber
-    if (this.codeRequested || this.paired || !sock || !phoneNumber || this.qrsOnThisSocket === 0) return
-    this.codeRequested = true
-    const raw = await sock.requestPairingCode(phoneNumber)
-    if (sock !== this.sock || this.finished) return
-    const pairingCode = { code: `${raw.slice(0, 4)}-${raw.slice(4)}`, expiresAt: this.link.expiresAt }
-    await this.write((link) =>
-      link.status === 'awaiting_scan' ? { from: ['awaiting_scan'], to: 'awaiting_code', patch: { pairingCode } } : { from: ['awaiting_code'], patch: { pairingCode } },
-    )
-    this.log.info('pairing code issued')
+    const link = this.writer!.link
+    if (this.code !== 'none' || this.paired || !sock || !link.phoneNumber || this.qrsOnThisSocket === 0 || this.ending) return
+    this.code = 'requesting'
+    try {
+      const raw = await sock.requestPairingCode(link.phoneNumber)
+      if (sock !== this.sock || this.finished || this.ending) return
+      const pairingCode = { code: formatPairingCode(raw), expiresAt: link.expiresAt }
+      const written = await this.writer!.write((current) => pairingCodeIssued(current, pairingCode))
+      this.code = 'shown'
+      if (written) this.log.info('pairing code issued')
+    } catch (err) {
+      this.log.warn({ err }, 'asking WhatsApp for a pairing code failed; asking again shortly')
+    } finally {
+      if (this.code === 'requesting') this.code = 'none'
+    }
   }
 
   private async onPaired() {
     this.paired = true
-    await this.write((link) => (link.status === 'pairing' ? null : { from: ['awaiting_scan', 'awaiting_code'], to: 'pairing', patch: { qr: null, pairingCode: null } }))
+    await this.writer!.write((link) => phoneAccepted(link))
     this.log.info('phone accepted the pairing')
   }
 
   private async onOpen() {
     await this.credsSaved
-    const { me, platform } = this.auth.state.creds
+    const { me, platform } = this.auth!.state.creds
     if (!me) throw new Error('connection opened without an account')
-    const { jidDecode } = await loadBaileys()
-    if (this.link.status !== 'pairing') await this.onPaired()
-    const account = {
-      jid: me.id,
-      phoneNumber: jidDecode(me.id)?.user ?? '',
-      name: me.name && me.name !== '~' ? me.name : (me.verifiedName ?? null),
-      platform: platform ?? null,
-    }
-    const linked = await this.write(() => ({ from: ['pairing'], to: 'linked', patch: { account, qr: null, pairingCode: null, error: null } }))
+    if (this.writer!.link.status !== 'pairing') await this.onPaired()
+    const account = accountOf(me, platform)
+    const linked = await this.writer!.write(() => linkedAs(account))
     this.log.info({ jid: account.jid }, linked ? 'linked' : 'opened, but the link was no longer ours')
-    await this.finish({ status: linked ? 'linked' : this.link.status })
+    await this.finish({ status: this.writer!.link.status })
   }
 
   private async onClose(error: unknown) {
     const closed = closeReason(error)
     const verdict = judgeClose(closed)
-    this.log.info({ statusCode: closed.statusCode, verdict: verdict.kind }, 'socket closed')
     switch (verdict.kind) {
       case 'restart':
+        this.log.info('reconnecting, as WhatsApp asks once the phone has paired')
         return this.connect()
       case 'logged_out':
         return this.end('failed', linkEnding('logged_out'))
@@ -213,11 +283,17 @@ export class LinkSession {
         return this.end('failed', linkEnding('replaced'))
       case 'qr_exhausted':
         return this.end('expired', linkEnding('qr_exhausted'))
+      case 'unreachable':
       case 'retry': {
-        if (++this.reconnects > this.deps.settings.maxReconnects) {
-          return this.end('failed', linkEnding('connection_lost', `Lost it ${this.reconnects - 1} times in a row; last: ${verdict.reason}`))
+        const { maxReconnects } = this.ctx.settings
+        if (++this.reconnects > maxReconnects) {
+          const detail = verdict.kind === 'unreachable' ? `WhatsApp could not be reached: ${verdict.reason}.` : `Lost it ${this.reconnects - 1} times in a row; last: ${verdict.reason}`
+          return this.end('failed', linkEnding('connection_lost', detail))
         }
+        if (verdict.kind === 'unreachable') this.ctx.reachability.unreachable(verdict.reason)
+        else this.log.info({ statusCode: closed.statusCode, attempt: this.reconnects }, 'connection lost; reconnecting')
         await sleep(Math.min(8000, 250 * 2 ** this.reconnects))
+        if (this.finished || this.ending) return
         if (!this.paired) await this.restartRegistration()
         return this.connect()
       }
@@ -230,88 +306,80 @@ export class LinkSession {
    * issue a new code instead.
    */
   private async restartRegistration() {
-    const creds = this.auth.state.creds
-    if (creds.me) {
-      creds.me = undefined
-      creds.pairingCode = undefined
-      await this.auth.saveCreds()
+    const auth = this.auth!
+    if (auth.state.creds.me) {
+      auth.state.creds.me = undefined
+      auth.state.creds.pairingCode = undefined
+      await auth.saveCreds()
     }
-    if (this.codeRequested) {
-      this.codeRequested = false
-      await this.write((link) => (link.pairingCode ? { from: ['awaiting_code'], patch: { pairingCode: null } } : null))
-    }
+    this.code = 'none'
+    await this.writer!.write((link) => pairingCodeWithdrawn(link))
   }
 
-  private async heartbeat() {
-    if (this.finished) return
-    await this.write(() => ({ from: IN_PROGRESS_STATUSES, patch: { heartbeatAt: new Date().toISOString() } }))
+  /** A link read back (heartbeat, poke): let go if it is no longer ours, follow a method switch, mind the deadline. */
+  private observe(current: Link | null) {
+    const writer = this.writer
+    if (!writer || this.finished || this.ending) return
+    if (!current || current.leaseToken !== writer.fence || !isInProgress(current.status)) return void this.letGo(current)
+    if (current.version > writer.link.version) writer.link = current
+    if (Date.now() >= Date.parse(current.expiresAt)) return void this.end('expired', DEADLINE_ERROR)
+    if (current.method === 'code') void this.requestPairingCode()
   }
 
-  /** Notices a cancel (or a switch to a pairing code) made through the API. */
-  private async watch() {
-    if (this.finished) return
-    const current = await this.deps.store.get(this.deps.settings.linkId)
-    if (this.finished) return
-    if (!current || current.leaseToken !== this.fence || !isInProgress(current.status)) return this.letGo(current)
-    if (current.version > this.link.version) this.link = current
-    if (Date.now() >= Date.parse(current.expiresAt)) return this.end('expired', DEADLINE_ERROR)
-    if (current.method === 'code') await this.requestPairingCode()
+  private onConflict(current: Link) {
+    if (!this.finished && (current.leaseToken !== this.writer!.fence || !isInProgress(current.status))) void this.letGo(current)
   }
 
-  /** Someone else decided the link (a cancel, the sweeper, a newer worker): stop without writing. */
+  /** Someone else decided the link (a cancel, a sweeper, a host that took it over): stop without writing. */
   private async letGo(current: Link | null) {
-    this.log.info({ status: current?.status ?? 'deleted', leaseLost: current ? current.leaseToken !== this.fence : true }, 'link no longer ours')
-    if (current) this.link = current
-    await this.finish({ status: current?.status ?? 'cancelled', note: 'let_go' })
-  }
-
-  /** The final write, then the end of the session. */
-  private async end(to: LinkStatus, error: LinkError | null) {
     if (this.finished) return
-    const written = await this.write(() => ({ from: IN_PROGRESS_STATUSES.filter((s) => canTransition(s, to)), to, patch: { qr: null, pairingCode: null, error } }))
-    if (written) this.log.info({ status: to, code: error?.code }, 'link ended')
-    await this.finish({ status: this.link.status })
+    this.log.info({ status: current?.status ?? 'deleted', leaseLost: current ? current.leaseToken !== this.writer!.fence : true }, 'link no longer ours')
+    if (current) this.writer!.link = current
+    await this.finish({ status: current?.status ?? 'none', note: 'let_go' })
   }
 
+  /** The final write, then the end of the session; the session finishes even if the write cannot be made. */
+  private async end(to: LinkStatus, error: LinkError | null) {
+    if (this.finished || this.ending) return
+    this.ending = true
+    this.closeSocket()
+    try {
+      for (let attempt = 1; attempt <= FINAL_WRITE_ATTEMPTS; attempt++) {
+        try {
+          const written = await this.writer!.write(() => endedWith(to, error))
+          if (written) this.log.info({ status: to, code: error?.code }, 'link ended')
+          break
+        } catch (err) {
+          if (attempt === FINAL_WRITE_ATTEMPTS) this.log.error({ err }, 'could not write how the link ended; the sweepers will settle it')
+          else await sleep(250 * attempt)
+        }
+      }
+    } finally {
+      await this.finish({ status: this.writer!.link.status })
+    }
+  }
+
+  /** Releases everything the session holds. Never rejects. */
   private async finish(outcome: SessionOutcome) {
     if (this.finished) return
     this.finished = true
-    for (const timer of this.timers) clearTimeout(timer)
-    this.socketGeneration++
-    this.sock?.end(undefined)
-    this.sock = null
-    await this.credsSaved
-    await this.writes.catch(() => undefined)
-    // Keys of a link that will never be linked are worthless and still secret: erase them.
-    // A newer worker holding the lease still needs them, so only when the link is over.
-    if (this.auth && !isInProgress(this.link.status) && this.link.status !== 'linked') await this.auth.clear()
+    for (const stop of this.stoppers) stop()
+    this.closeSocket()
+    try {
+      await this.credsSaved
+      await this.writer?.idle()
+      const status = this.writer?.link.status
+      // Keys of a link that will never be linked are worthless and still secret: erase them. A
+      // newer holder of the lease still needs them, so only once the link is over.
+      if (this.auth && status && !isInProgress(status) && status !== 'linked') await this.auth.clear()
+    } catch (err) {
+      this.log.error({ err }, 'cleaning up after the link failed')
+    }
     this.resolveOutcome(outcome)
   }
 
   private crash(error: unknown) {
-    this.log.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'session crashed')
+    this.log.error({ err: error }, 'session crashed')
     void this.end('failed', linkEnding('worker_crashed'))
-  }
-
-  /**
-   * Every link write goes through here: one at a time, in order, fenced by the lease. A write that
-   * finds the link decided by someone else lets go of the link instead.
-   */
-  private write(plan: (link: Link) => Omit<LinkUpdate, 'fence'> | null): Promise<Link | null> {
-    const next = this.writes.then(async () => {
-      const update = plan(this.link)
-      if (!update) return this.link
-      try {
-        this.link = await this.deps.store.update(this.deps.settings.linkId, { ...update, fence: this.fence })
-        return this.link
-      } catch (error) {
-        if (!(error instanceof StaleLinkError)) throw error
-        this.link = error.current
-        if (!this.finished && (error.current.leaseToken !== this.fence || !isInProgress(error.current.status))) void this.letGo(error.current)
-        return null
-      }
-    })
-    this.writes = next.catch(() => undefined)
-    return next
   }
 }

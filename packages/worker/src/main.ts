@@ -1,52 +1,84 @@
 /**
- * The worker process: runs the one link named by LINK_ID (WORKER_MODE=link, the default) or logs
- * its device out (WORKER_MODE=logout), then exits. A Fargate task in AWS, a child process locally.
+ * The worker process: a Host of link sessions. `WORKER_MODE=host` runs many links at once and stays
+ * (the warm floor) or exits when idle (a host started for a waiting link); `link` and `logout` run
+ * the one link named by LINK_ID and exit. A Fargate task in AWS, a child process locally.
  */
-import { createDocumentClient, createLogger, LinkStore, resolveRuntimeConfig, selectKeyProvider, useDynamoDBAuthState } from '@wa-link-broker/core'
-import { settingsFromEnv } from './config.ts'
-import { LinkSession } from './link-session.ts'
-import { runLogout } from './logout-session.ts'
-import { loadBaileys } from './socket.ts'
+import {
+  createDocumentClient,
+  createLogger,
+  Dispatcher,
+  HostRegistry,
+  LinkStore,
+  LogoutRequests,
+  resolveRuntimeConfig,
+  selectKeyProvider,
+  useDynamoDBAuthState,
+} from '@wa-link-broker/core'
+import { parseWorkerSettings } from './config.ts'
+import { Host } from './host.ts'
+import { resolveHostId } from './host-id.ts'
+import { Reachability } from './reachability.ts'
+import { baileysSockets, loadBaileys } from './socket.ts'
 import { trackKeyWrites } from './tracked-auth.ts'
 
-// Start loading Baileys now; the link's claim in DynamoDB runs meanwhile.
-void loadBaileys()
-const settings = settingsFromEnv(process.env)
-const config = resolveRuntimeConfig()
-const logger = createLogger({ name: 'worker', base: { linkId: settings.linkId, mode: settings.mode } })
-const doc = createDocumentClient(config)
-const keys = selectKeyProvider(config)
-const deps = {
-  store: new LinkStore(doc, config.tableName),
-  openAuthState: async (linkId: string) => trackKeyWrites(await useDynamoDBAuthState(linkId, { doc, tableName: config.tableName, keys })),
-  logger,
-  settings,
-}
-
 async function main(): Promise<number> {
-  if (settings.mode === 'logout') {
-    await runLogout(deps)
-    return 0
+  let settings
+  try {
+    settings = parseWorkerSettings(process.env)
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`)
+    return 1
   }
-  const session = new LinkSession(deps)
+  // Baileys is loaded once per process; a host loads it now, so no link waits for it.
+  const baileys = loadBaileys()
+  const config = resolveRuntimeConfig()
+  const hostId = await resolveHostId(settings.hostId)
+  const logger = createLogger({ name: 'worker', base: { hostId, mode: settings.mode } })
+  const doc = createDocumentClient(config)
+  const keys = selectKeyProvider(config)
+  const store = new LinkStore(doc, config.tableName)
+  const registry = new HostRegistry(doc, config.tableName)
+  const host = new Host({
+    hostId,
+    settings,
+    registry,
+    dispatcher: new Dispatcher({ registry, warm: true, logger }),
+    logger,
+    sessions: {
+      store,
+      requests: new LogoutRequests(doc, config.tableName, store),
+      openAuthState: async (linkId) => trackKeyWrites(await useDynamoDBAuthState(linkId, { doc, tableName: config.tableName, keys })),
+      openSocket: baileysSockets(settings),
+      settings,
+      reachability: new Reachability(logger, settings.waWebSocketUrl),
+    },
+  })
+
+  // One session's failure never ends another's: whatever escapes a session is logged, not fatal.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (contained)'))
+  process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (contained)'))
   let signalled = false
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) return
     signalled = true
     logger.info({ signal }, 'stopping')
-    void session.stop()
+    void host.drain()
   }
-  process.once('SIGTERM', onSignal)
-  process.once('SIGINT', onSignal)
-  const outcome = await session.run()
-  logger.info({ status: outcome.status, note: outcome.note, maxRssKb: process.resourceUsage().maxRSS }, 'worker done')
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+
+  // A warm host offers itself only once loaded; a one-shot or overflow worker claims its link meanwhile.
+  if (settings.mode === 'host' && !settings.linkId) await baileys
+  await host.start()
+  await host.done
+  logger.info({ maxRssKb: process.resourceUsage().maxRSS }, 'worker done')
   return 0
 }
 
 main().then(
   (code) => process.exit(code),
   (error) => {
-    logger.fatal({ err: { name: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack } }, 'worker failed')
+    process.stderr.write(`worker failed: ${(error as Error).stack ?? error}\n`)
     process.exit(1)
   },
 )

@@ -1,5 +1,6 @@
-import type { AuthenticationState, ConnectionState, WASocket } from 'baileys'
+import type { AuthenticationState, ConnectionState } from 'baileys'
 import type { Logger } from '@wa-link-broker/core'
+import { baileysLogger } from './baileys-logger.ts'
 import type { WorkerSettings } from './config.ts'
 
 export interface SocketHandlers {
@@ -7,24 +8,36 @@ export interface SocketHandlers {
   onCredsUpdate(): void
 }
 
-/** One Baileys socket for the link, with only what a linking device needs switched on. */
-export async function openSocket(auth: AuthenticationState, settings: WorkerSettings, logger: Logger, handlers: SocketHandlers): Promise<WASocket> {
-  const { default: makeWASocket, Browsers, makeCacheableSignalKeyStore } = await loadBaileys()
-  // Baileys logs frames at debug/trace: keep it at warn unless asked, so no QR ref can reach the logs.
-  const baileysLogger = logger.child({ component: 'baileys' }, { level: process.env.BAILEYS_LOG_LEVEL ?? 'warn' })
-  const sock = makeWASocket({
-    auth: { creds: auth.creds, keys: makeCacheableSignalKeyStore(auth.keys, baileysLogger as never) },
-    logger: baileysLogger as never,
-    browser: Browsers.macOS('Desktop'),
-    ...(settings.waWebSocketUrl ? { waWebSocketUrl: settings.waWebSocketUrl } : {}),
-    ...(settings.qrTimeoutMs ? { qrTimeout: settings.qrTimeoutMs } : {}),
-    // History sync is left at Baileys' defaults: the tenant's own socket receives it later.
-    markOnlineOnConnect: false,
-  })
-  sock.ev.on('connection.update', handlers.onConnectionUpdate)
-  sock.ev.on('creds.update', handlers.onCredsUpdate)
-  return sock
+/** What a session uses of a Baileys socket. */
+export interface LinkSocket {
+  requestPairingCode(phoneNumber: string): Promise<string>
+  logout(): Promise<void>
+  end(error: Error | undefined): void
 }
 
-/** Baileys is imported on first need so a worker's DynamoDB claim can run while it loads. */
+/** Opens a socket for one session's auth state; the session's logger tags its lines. */
+export type SocketOpener = (auth: AuthenticationState, logger: Logger, handlers: SocketHandlers) => Promise<LinkSocket>
+
+/** Baileys sockets with only what a linking device needs switched on. */
+export function baileysSockets(settings: Pick<WorkerSettings, 'waWebSocketUrl' | 'qrTimeoutMs' | 'baileysLogLevel'>): SocketOpener {
+  return async (auth, logger, handlers) => {
+    const { default: makeWASocket, Browsers, makeCacheableSignalKeyStore } = await loadBaileys()
+    // Baileys logs frames at debug/trace: it stays at warn unless asked, so no QR ref can reach the logs.
+    const log = baileysLogger(logger, settings.baileysLogLevel) as never
+    const sock = makeWASocket({
+      auth: { creds: auth.creds, keys: makeCacheableSignalKeyStore(auth.keys, log) },
+      logger: log,
+      browser: Browsers.macOS('Desktop'),
+      ...(settings.waWebSocketUrl ? { waWebSocketUrl: settings.waWebSocketUrl } : {}),
+      ...(settings.qrTimeoutMs ? { qrTimeout: settings.qrTimeoutMs } : {}),
+      // History sync is left at Baileys' defaults: the tenant's own socket receives it later.
+      markOnlineOnConnect: false,
+    })
+    sock.ev.on('connection.update', handlers.onConnectionUpdate)
+    sock.ev.on('creds.update', handlers.onCredsUpdate)
+    return sock
+  }
+}
+
+/** Baileys is imported once per process, on first need (a host imports it at start). */
 export const loadBaileys = () => import('baileys')

@@ -35,6 +35,8 @@ export class EcsLauncher implements LinkLauncher {
   }
 
   async launch({ linkId, mode }: LaunchRequest): Promise<void> {
+    // The warm floor is the ECS service; a task this launcher starts always serves a waiting link.
+    if (!linkId) throw new LaunchError('An ECS worker task is started for a link: LINK_ID is required.')
     const { logger } = this.options
     const problems: string[] = []
     let attempts = 0

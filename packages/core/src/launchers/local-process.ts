@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import type { Logger } from 'pino'
 import type { LaunchRequest, LinkLauncher } from '../launcher.ts'
@@ -15,10 +16,21 @@ export interface LocalProcessLauncherOptions {
   cwd?: string
   /** How long stopAll() waits after SIGTERM before SIGKILL. */
   stopTimeoutMs?: number
+  /** Called once a worker process has exited, however it ended (e.g. to settle the links it held). */
+  onExit?: (worker: ExitedWorker) => void
+}
+
+export interface ExitedWorker {
+  /** The host id the worker registered under (WORKER_HOST_ID, chosen here). */
+  hostId: string
+  request: LaunchRequest
+  code: number | null
+  signal: NodeJS.Signals | null
 }
 
 interface RunningWorker {
   request: LaunchRequest
+  hostId: string
   exited: Promise<void>
 }
 
@@ -48,7 +60,7 @@ export class LocalProcessLauncher implements LinkLauncher {
     if (this.stopping) throw new LaunchError('The local launcher is stopping; no new workers start.')
     if (this.workers.size >= this.maxConcurrent) {
       this.queue.push(request)
-      this.options.logger.info({ worker: request.linkId, mode: request.mode, queued: this.queue.length }, 'worker queued: too many running')
+      this.options.logger.info({ worker: request.linkId ?? 'host', mode: request.mode, queued: this.queue.length }, 'worker queued: too many running')
       return
     }
     await this.start(request)
@@ -60,6 +72,11 @@ export class LocalProcessLauncher implements LinkLauncher {
 
   queued(): number {
     return this.queue.length
+  }
+
+  /** The running worker processes: which host id each registered under, its pid, why it was started. */
+  processes(): { hostId: string; pid: number | undefined; request: LaunchRequest }[] {
+    return [...this.workers].map(([child, worker]) => ({ hostId: worker.hostId, pid: child.pid, request: worker.request }))
   }
 
   /** SIGTERM to every worker, SIGKILL to those still alive after the timeout; queued launches are dropped. */
@@ -77,27 +94,32 @@ export class LocalProcessLauncher implements LinkLauncher {
   private start(request: LaunchRequest): Promise<void> {
     const { logger } = this.options
     const [file, ...args] = this.options.command
+    // Chosen here rather than by the worker, so that whatever becomes of the process, its exit can be
+    // tied to the links it held.
+    const hostId = `local-${process.pid}-${randomBytes(6).toString('hex')}`
+    const { LINK_ID: _inherited, ...parentEnv } = { ...process.env, ...this.options.env }
     const child = spawn(file, args, {
       cwd: this.options.cwd,
-      env: { ...process.env, ...this.options.env, LINK_ID: request.linkId, WORKER_MODE: request.mode },
+      env: { ...parentEnv, ...(request.linkId ? { LINK_ID: request.linkId } : {}), WORKER_MODE: request.mode, WORKER_HOST_ID: hostId },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+    const tag = request.linkId ?? hostId
     // The slot is taken now, not at 'spawn', so a burst of launches cannot overshoot the cap.
     let markExited!: () => void
-    const worker: RunningWorker = { request, exited: new Promise((resolve) => (markExited = resolve)) }
+    const worker: RunningWorker = { request, hostId, exited: new Promise((resolve) => (markExited = resolve)) }
     this.workers.set(child, worker)
-    this.relayLines(child, request.linkId)
+    this.relayLines(child, tag)
 
     return new Promise((resolve, reject) => {
       let spawned = false
       child.once('spawn', () => {
         spawned = true
-        logger.info({ worker: request.linkId, mode: request.mode, workerPid: child.pid }, 'worker started')
+        logger.info({ worker: tag, hostId, mode: request.mode, workerPid: child.pid }, 'worker started')
         resolve()
       })
       child.on('error', (error) => {
         if (spawned) {
-          logger.error({ worker: request.linkId, err: error }, 'worker process error')
+          logger.error({ worker: tag, err: error }, 'worker process error')
           return
         }
         this.release(child)
@@ -112,7 +134,8 @@ export class LocalProcessLauncher implements LinkLauncher {
         this.release(child)
         markExited()
         const level = code === 0 || signal === 'SIGTERM' ? 'info' : 'warn'
-        logger[level]({ worker: request.linkId, mode: request.mode, code, signal }, 'worker exited')
+        logger[level]({ worker: tag, hostId, mode: request.mode, code, signal }, 'worker exited')
+        this.options.onExit?.({ hostId, request, code, signal })
       })
     })
   }
@@ -127,7 +150,7 @@ export class LocalProcessLauncher implements LinkLauncher {
       const request = this.queue.shift()!
       // Its launch() already resolved, so a failure here can only be reported in the log.
       this.start(request).catch((error) =>
-        this.options.logger.error({ worker: request.linkId, mode: request.mode, err: error }, 'queued worker failed to start'),
+        this.options.logger.error({ worker: request.linkId ?? 'host', mode: request.mode, err: error }, 'queued worker failed to start'),
       )
     }
   }
@@ -136,7 +159,7 @@ export class LocalProcessLauncher implements LinkLauncher {
     if (child.exitCode !== null || child.signalCode !== null) return worker.exited
     child.kill('SIGTERM')
     const timer = setTimeout(() => {
-      this.options.logger.warn({ worker: worker.request.linkId }, 'worker ignored SIGTERM; killing it')
+      this.options.logger.warn({ worker: worker.request.linkId ?? worker.hostId }, 'worker ignored SIGTERM; killing it')
       child.kill('SIGKILL')
     }, this.stopTimeoutMs)
     return worker.exited.finally(() => clearTimeout(timer))

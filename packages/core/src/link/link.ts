@@ -44,6 +44,10 @@ export interface Link {
   /** Fencing token of the worker that holds the link; a worker whose token is stale can never write. */
   leaseToken: number
   heartbeatAt: string | null
+  /** The worker host holding the lease (set by every claim; null once it handed the link over). */
+  workerId?: string | null
+  /** When a logout of this linked link was asked for (DELETE); the logout queue retries it until it ends. */
+  logoutRequestedAt?: string | null
   /** SHA-256 (hex) of the client tokens handed out for this link. */
   clientTokenHashes: string[]
 }

@@ -6,6 +6,7 @@ import { isLinkId, newLinkId } from '../ids.ts'
 import type { LinkLauncher } from '../launcher.ts'
 import type { ExportedAuthState } from '../auth-state/dynamodb-auth-state.ts'
 import type { RateLimiter } from '../rate-limit.ts'
+import type { LogoutRequests } from '../store/logout-requests.ts'
 import { StaleLinkError, type LinkStore } from '../store/link-store.ts'
 import { linkEnding } from './endings.ts'
 import { effectiveStatus, type Link, type LinkMethod } from './link.ts'
@@ -34,6 +35,8 @@ export interface LinkServiceDeps {
   /** Reads a linked session's decrypted auth state; absent where credentials are not served. */
   credentials?: (linkId: string) => Promise<ExportedAuthState>
   rateLimiter?: RateLimiter
+  /** Records logouts so the sweepers retry one whose worker dies; without it a logout is launched once. */
+  logouts?: LogoutRequests
   now?: () => Date
 }
 
@@ -72,6 +75,7 @@ export class LinkService {
       version: 1,
       leaseToken: 0,
       heartbeatAt: null,
+      workerId: null,
       clientTokenHashes: [hash],
     }
     const result = await this.deps.store.create(link, idempotencyKey ? { key: idempotencyKey, requestHash, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } : undefined)
@@ -143,6 +147,7 @@ export class LinkService {
         patch: { qr: null, pairingCode: null, error: linkEnding('cancelled') },
       })
       this.deps.logger.info({ linkId, tenantId }, 'link cancelled')
+      await this.poke(cancelled)
       // Its worker may be gone; a live one erases again as it lets go.
       await this.deps.store.eraseCredentials(linkId)
       return cancelled
@@ -154,11 +159,33 @@ export class LinkService {
     }
   }
 
-  /** Logging a linked device out needs its socket: a worker does it in logout mode. */
+  /**
+   * Logging a linked device out needs its socket: a worker does it. The request is recorded first,
+   * so if the worker cannot start or dies, the sweepers dispatch it again until the link is unlinked.
+   */
   private async unlink(link: Link): Promise<Link> {
-    await this.launch(link, 'logout')
-    this.deps.logger.info({ linkId: link.id }, 'logout requested')
+    const { logouts, logger } = this.deps
+    if (!logouts) {
+      await this.launch(link, 'logout')
+      logger.info({ linkId: link.id }, 'logout requested')
+      return link
+    }
+    let requested: boolean
+    try {
+      requested = await logouts.request(link.id, this.now())
+    } catch (error) {
+      if (error instanceof StaleLinkError && isFinal(error.current.status)) return error.current
+      throw error
+    }
+    if (!requested) return link // already under way
+    logger.info({ linkId: link.id }, 'logout requested')
+    await this.launch(link, 'logout').catch(() => undefined) // logged by launch(); the sweepers retry it
     return link
+  }
+
+  /** Best effort: the worker holding the link re-reads it now rather than at its next heartbeat. */
+  private async poke(link: Link): Promise<void> {
+    if (link.workerId) await this.deps.launcher.poke?.(link.workerId, link.id).catch(() => undefined)
   }
 
   /**
@@ -171,7 +198,9 @@ export class LinkService {
     if (link.method === 'code') throw new ConflictError('pairing_code_requested', 'This link already uses a pairing code.')
     if (!SWITCHABLE_STATUSES.includes(status)) throw new ConflictError('wrong_state', `A pairing code can only be requested while the link waits for a scan (it is ${status}).`)
     try {
-      return await this.deps.store.update(linkId, { from: SWITCHABLE_STATUSES, version: link.version, patch: { method: 'code', phoneNumber } })
+      const switched = await this.deps.store.update(linkId, { from: SWITCHABLE_STATUSES, version: link.version, patch: { method: 'code', phoneNumber } })
+      await this.poke(switched)
+      return switched
     } catch (error) {
       if (error instanceof StaleLinkError) throw new ConflictError('wrong_state', `The link changed meanwhile (it is ${error.current.status}); read it and try again.`)
       throw error

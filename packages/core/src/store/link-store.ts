@@ -98,6 +98,12 @@ export interface LinkUpdate {
   takeLease?: boolean
 }
 
+export interface ClaimOptions {
+  workerId?: string
+  version?: number
+  patch?: LinkPatch
+}
+
 export interface IdempotencyRecord {
   key: string
   requestHash: string
@@ -222,9 +228,49 @@ export class LinkStore {
     }
   }
 
-  /** Takes the lease in one write: the next fencing token, so every earlier holder's writes now fail. */
-  claim(id: string, from: readonly LinkStatus[], to?: LinkStatus): Promise<Link> {
-    return this.update(id, { from, to, takeLease: true, patch: { heartbeatAt: new Date().toISOString() } })
+  /**
+   * Takes the lease in one write: the next fencing token, so every earlier holder's writes now fail.
+   * `workerId` records who holds it (the host the API pokes); `version` makes a takeover conditional
+   * on the link as the taker read it.
+   */
+  claim(id: string, from: readonly LinkStatus[], to?: LinkStatus, options: ClaimOptions = {}): Promise<Link> {
+    const patch: LinkPatch = { heartbeatAt: new Date().toISOString(), ...(options.workerId ? { workerId: options.workerId } : {}), ...options.patch }
+    return this.update(id, { from, to, takeLease: true, version: options.version, patch })
+  }
+
+  /**
+   * Records a logout request on a linked link and queues it (`also`, the logout queue's item), in
+   * one transaction: the link must still be linked and not already have a logout requested.
+   * Returns false when one was already requested; a link that is not linked is a StaleLinkError.
+   */
+  async requestLogout(id: string, also: Record<string, unknown>): Promise<boolean> {
+    const now = new Date().toISOString()
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: linkKey(id),
+                UpdateExpression: 'SET #requested = :now, #version = #version + :one, #updatedAt = :now',
+                ConditionExpression: '#status = :linked AND attribute_not_exists(#requested)',
+                ExpressionAttributeNames: { '#requested': 'logoutRequestedAt', '#version': 'version', '#updatedAt': 'updatedAt', '#status': 'status' },
+                ExpressionAttributeValues: { ':now': now, ':one': 1, ':linked': 'linked' },
+              },
+            },
+            { Put: { TableName: this.tableName, Item: also } },
+          ],
+        }),
+      )
+      return true
+    } catch (error) {
+      if ((error as Error).name !== 'TransactionCanceledException') throw error
+      const current = await this.get(id)
+      if (!current) throw new NotFoundError()
+      if (current.status === 'linked' && current.logoutRequestedAt) return false
+      throw new StaleLinkError(current)
+    }
   }
 
   /** Erases the link's stored WhatsApp auth state (it shares this table), for links no worker will finish. */

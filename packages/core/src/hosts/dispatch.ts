@@ -1,0 +1,96 @@
+import type { Logger } from 'pino'
+import type { LaunchRequest, LinkLauncher } from '../launcher.ts'
+import type { HostRegistry } from './host-registry.ts'
+
+export interface DispatcherOptions {
+  registry: HostRegistry
+  /** Starts a worker when no warm host takes the link; absent where nothing may be started (a draining host). */
+  launcher?: LinkLauncher
+  /** False (`WARM_WORKERS=0`): no hosts, every link gets its own one-shot worker as before. */
+  warm: boolean
+  logger?: Logger
+}
+
+export interface DispatchOptions {
+  /** Start a new host when no warm one takes the link (default true). */
+  launch?: boolean
+  /** Keep offering to warm hosts this long before launching (a host being restarted registers meanwhile). */
+  patienceMs?: number
+}
+
+export type DispatchResult = { to: 'host'; hostId: string } | { to: 'launched' } | { to: 'nobody' }
+
+const RETRY_MS = 200
+
+/**
+ * Hands a link to a worker: the one dispatch path, used by the API (new links, logouts), by a
+ * draining host (hand-overs) and by the settling of a stopped worker, in AWS as locally.
+ *
+ * Warm: list the hosts and, in random order, offer the link to each (one conditional write that
+ * checks the host is alive, accepting and has room); the first that accepts has it. If none does,
+ * the launcher starts one more host with the link as its first (ECS RunTask, or a child process
+ * locally); it stays warm for the next links and exits when idle.
+ */
+export class Dispatcher implements LinkLauncher {
+  constructor(private readonly options: DispatcherOptions) {}
+
+  get warm(): boolean {
+    return this.options.warm
+  }
+
+  /** LinkLauncher: what the API calls for a new link (`link`) or a logout (`logout`). */
+  async launch(request: LaunchRequest): Promise<void> {
+    if (!this.options.warm) {
+      await this.requireLauncher().launch(request)
+      return
+    }
+    await this.dispatch(request.linkId!)
+  }
+
+  async dispatch(linkId: string, { launch = true, patienceMs = 0 }: DispatchOptions = {}): Promise<DispatchResult> {
+    const giveUpAt = Date.now() + patienceMs
+    for (;;) {
+      const hostId = await this.offerToHosts(linkId)
+      if (hostId) {
+        this.options.logger?.info({ linkId, hostId }, 'link dispatched to a warm host')
+        return { to: 'host', hostId }
+      }
+      if (Date.now() + RETRY_MS > giveUpAt) break
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS))
+    }
+    if (!launch || !this.options.launcher) return { to: 'nobody' }
+    this.options.logger?.info({ linkId }, 'no warm host has room: starting one')
+    await this.options.launcher.launch({ linkId, mode: 'host' })
+    return { to: 'launched' }
+  }
+
+  /** Best effort: the link's session re-reads it within ~100 ms instead of at its next heartbeat. */
+  async poke(workerId: string, linkId: string): Promise<void> {
+    try {
+      await this.options.registry.poke(workerId, linkId)
+    } catch (error) {
+      this.options.logger?.warn({ linkId, workerId, err: error }, 'poke failed; the session sees the change at its next heartbeat')
+    }
+  }
+
+  private async offerToHosts(linkId: string): Promise<string | null> {
+    const hosts = shuffle(await this.options.registry.list())
+    for (const hostId of hosts) {
+      if (await this.options.registry.offer(hostId, linkId)) return hostId
+    }
+    return null
+  }
+
+  private requireLauncher(): LinkLauncher {
+    if (!this.options.launcher) throw new Error('This dispatcher has no launcher.')
+    return this.options.launcher
+  }
+}
+
+function shuffle<T>(values: T[]): T[] {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[values[i], values[j]] = [values[j], values[i]]
+  }
+  return values
+}
