@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startE2E, type E2E } from '../support/e2e.ts'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { inEachWorkerMode, startE2E, type E2E } from '../support/e2e.ts'
 
-let e2e: E2E
-beforeAll(async () => {
-  e2e = await startE2E()
-})
-afterAll(() => e2e.stop())
+inEachWorkerMode('pairing-code link, end to end', ({ warm }) => {
+  let e2e: E2E
+  beforeAll(async () => {
+    e2e = await startE2E({ warm })
+  })
+  afterAll(() => e2e.stop())
 
-describe('pairing-code link, end to end', () => {
   it('links with the code shown for a phone number typed in human format', async () => {
     const { id, clientToken } = await e2e.createLink({ method: 'code', phoneNumber: '+1 (234) 567-8901' })
     const waiting = await e2e.waitFor(id, (l) => l.pairingCode !== null, { key: clientToken })

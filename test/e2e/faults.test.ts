@@ -1,17 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { LocalKeyProvider, sweepStaleLinks, useDynamoDBAuthState } from '@wa-link-broker/core'
-import { isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
+import { inEachWorkerMode, isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
 
-let e2e: E2E
-beforeAll(async () => {
-  e2e = await startE2E({ sim: { refs: 3 }, workerEnv: { WORKER_MAX_RECONNECTS: '3' } })
-})
-afterAll(() => e2e.stop())
+inEachWorkerMode('endings and faults, end to end', ({ warm }) => {
+  let e2e: E2E
+  beforeAll(async () => {
+    e2e = await startE2E({ sim: { refs: 3 }, workerEnv: { WORKER_MAX_RECONNECTS: '3' }, warm })
+  })
+  afterAll(() => e2e.stop())
 
-describe('endings and faults, end to end', () => {
+  /** A frozen worker (SIGSTOP): alive, but neither heart-beating nor exiting, so nothing settles its links. */
+  async function frozen<T>(pid: number, body: () => Promise<T>): Promise<T> {
+    process.kill(pid, 'SIGSTOP')
+    try {
+      return await body()
+    } finally {
+      process.kill(pid, 'SIGCONT')
+    }
+  }
+
   it('refs exhausted → expired/qr_exhausted', async () => {
-    const fast = await startE2E({ sim: { refs: 2 }, qrTimeoutMs: 300 })
+    const fast = await startE2E({ sim: { refs: 2 }, qrTimeoutMs: 300, warm })
     try {
       const { id } = await fast.createLink()
       const ended = await fast.waitFor(id, (l) => l.status !== 'pending' && l.status !== 'starting' && l.status !== 'awaiting_scan')
@@ -87,51 +97,78 @@ describe('endings and faults, end to end', () => {
     }
   })
 
-  it("the link's deadline → expired/deadline, written by the worker, which closes its socket and exits", async () => {
+  it("the link's deadline → expired/deadline, written by the worker, which closes its socket", async () => {
     const { id, pid } = await e2e.startAwaitingScan()
     const stored = (await e2e.store.get(id))!
     await e2e.store.update(id, { from: [stored.status], patch: { expiresAt: new Date(Date.now() + 300).toISOString() } })
-    await waitUntil(() => !isAlive(pid), 5000, 'the worker to exit at the deadline')
+    await e2e.waitForLog(id, 'link ended', 5000)
     expect(await e2e.store.get(id)).toMatchObject({ status: 'expired', error: { code: 'deadline' }, qr: null })
+    if (!warm) await waitUntil(() => !isAlive(pid), 5000, 'the one-shot worker to exit')
   })
 
-  it('a SIGKILLed worker does not leave the link awaiting_scan: it reads expired at its deadline, and the sweeper records it', async () => {
+  it('a frozen worker does not leave the link awaiting_scan: it reads expired at its deadline, and the sweeper records it', async () => {
     const { id, pid } = await e2e.startAwaitingScan()
-    await e2e.signalWorker(pid, 'SIGKILL')
-    // Bring the deadline close instead of waiting minutes for it.
-    const stored = (await e2e.store.get(id))!
-    await e2e.store.update(id, { from: [stored.status], patch: { expiresAt: new Date(Date.now() + 500).toISOString() } })
-    expect((await e2e.read(id)).status).toBe('awaiting_scan')
-    await new Promise((r) => setTimeout(r, 600))
-    expect(await e2e.read(id)).toMatchObject({ status: 'expired', error: { code: 'deadline' }, qr: null })
-    expect((await e2e.store.get(id))!.status).toBe('awaiting_scan')
-    await sweepStaleLinks(e2e.store, { staleAfterMs: 0 })
+    await frozen(pid, async () => {
+      // Bring the deadline close instead of waiting minutes for it.
+      const stored = (await e2e.store.get(id))!
+      await e2e.store.update(id, { from: [stored.status], patch: { expiresAt: new Date(Date.now() + 500).toISOString() } })
+      expect((await e2e.read(id)).status).toBe('awaiting_scan')
+      await new Promise((r) => setTimeout(r, 600))
+      expect(await e2e.read(id)).toMatchObject({ status: 'expired', error: { code: 'deadline' }, qr: null })
+      expect((await e2e.store.get(id))!.status).toBe('awaiting_scan')
+      await sweepStaleLinks(e2e.store, { staleAfterMs: 0 })
+      expect((await e2e.store.get(id))!).toMatchObject({ status: 'expired', error: { code: 'deadline' } })
+    })
+    // Thawed, the worker finds the link decided and lets go without writing.
+    await e2e.waitForLog(id, 'link no longer ours')
     expect((await e2e.store.get(id))!).toMatchObject({ status: 'expired', error: { code: 'deadline' } })
   })
 
-  it('a worker that stopped heart-beating is swept to failed/worker_lost before its deadline', async () => {
+  it('a worker that stopped heart-beating is swept to failed/worker_lost before its deadline, and its credentials erased', async () => {
     const { id, pid } = await e2e.startAwaitingScan()
-    await e2e.signalWorker(pid, 'SIGKILL')
-    // Say the dead worker had stored creds: the sweeper erases them, since no worker will.
-    await (await useDynamoDBAuthState(id, { doc: e2e.doc, tableName: e2e.tableName, keys: LocalKeyProvider.fromEnv() })).saveCreds()
     const authItems = async () => (await e2e.doc.send(new QueryCommand({ TableName: e2e.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `AUTH#${id}` } }))).Items ?? []
-    expect((await authItems()).length).toBeGreaterThan(0)
-    expect(await sweepStaleLinks(e2e.store, { now: new Date(Date.now() + 31_000) })).toMatchObject({ lost: 1 })
-    expect(await e2e.read(id)).toMatchObject({ status: 'failed', error: { code: 'worker_lost' } })
+    await frozen(pid, async () => {
+      await (await useDynamoDBAuthState(id, { doc: e2e.doc, tableName: e2e.tableName, keys: LocalKeyProvider.fromEnv() })).saveCreds()
+      expect((await authItems()).length).toBeGreaterThan(0)
+      expect(await sweepStaleLinks(e2e.store, { now: new Date(Date.now() + 31_000) })).toMatchObject({ lost: 1 })
+      expect(await e2e.read(id)).toMatchObject({ status: 'failed', error: { code: 'worker_lost' } })
+    })
+    await e2e.waitForLog(id, 'link no longer ours')
     expect(await authItems()).toEqual([])
   })
 
-  it('SIGTERM leaves the link truthfully failed/worker_stopped and the worker exits', async () => {
+  it(warm ? 'a SIGKILLed host: its link is taken over by the restarted warm host within 15 s, the QR sequence going on' : 'a SIGKILLed worker: its link ends failed/worker_lost within 15 s', async () => {
+    const { id, pid, view } = await e2e.startAwaitingScan()
+    const before = (await e2e.store.get(id))!
+    process.kill(pid, 'SIGKILL')
+    const killedAt = Date.now()
+    const settled = await e2e.waitFor(id, (l) => l.status === 'failed' || (l.qr !== null && l.qr.sequence > view.qr!.sequence), { timeoutMs: 15_000 })
+    const ms = Date.now() - killedAt
+    console.log(`[measure] ${warm ? 'warm' : 'one-shot'} worker SIGKILLed → link ${warm ? 'taken over (new QR)' : 'failed/worker_lost'} in ${ms} ms`)
+    expect(ms).toBeLessThan(15_000)
+    if (warm) {
+      expect(settled).toMatchObject({ status: 'awaiting_scan' })
+      const after = (await e2e.store.get(id))!
+      expect(after.leaseToken).toBe(before.leaseToken + 1)
+      expect(after.workerId).not.toBe(before.workerId)
+      await e2e.sim.scan(settled.qr!.value)
+      await e2e.waitFor(id, (l) => l.status === 'linked')
+    } else {
+      expect(settled).toMatchObject({ status: 'failed', error: { code: 'worker_lost' }, qr: null })
+    }
+  })
+
+  it('SIGTERM with no other host to take the link leaves it truthfully failed/worker_stopped, and the worker exits', async () => {
     const { id, pid } = await e2e.startAwaitingScan()
     await e2e.signalWorker(pid, 'SIGTERM')
     expect(await e2e.read(id)).toMatchObject({ status: 'failed', error: { code: 'worker_stopped' }, qr: null })
   })
 
   it('a worker that lost its lease never overwrites the link', async () => {
-    const { id, pid, view } = await e2e.startAwaitingScan()
-    // Another holder takes the lease (as a relaunched worker would).
-    const taken = await e2e.store.claim(id, ['awaiting_scan'])
-    await waitUntil(() => !isAlive(pid), 5000, 'the fenced-out worker to let go')
+    const { id, view } = await e2e.startAwaitingScan()
+    // Another holder takes the lease (as a host taking the link over would).
+    const taken = await e2e.store.claim(id, ['awaiting_scan'], undefined, { workerId: 'someone-else' })
+    await e2e.waitForLog(id, 'link no longer ours')
     const after = (await e2e.store.get(id))!
     expect(after.leaseToken).toBe(taken.leaseToken)
     expect(after.version).toBe(taken.version)
