@@ -41,6 +41,11 @@ export interface LocalStackOptions {
    * more hosts started on demand. 0: no hosts, one worker process per link. Default: WARM_WORKERS, else 1.
    */
   warmWorkers?: number
+  /**
+   * Settle a worker's links as soon as its process exits (default true), as ECS's "task stopped"
+   * event does in AWS. Tests turn it off to see the hosts' own peer sweep do it alone.
+   */
+  settleStoppedWorkers?: boolean
 }
 
 export interface LocalStack {
@@ -113,6 +118,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const quick = Date.now() - lastWarmStart < RESTART_BACKOFF_MS
       setTimeout(() => !stopping && void startWarmHost(), quick ? RESTART_BACKOFF_MS : 0)
     }
+    if (options.settleStoppedWorkers === false) return
     // While everything stops, no link is handed to another host: those left end worker_lost.
     const deps = { store, registry, requests, logger: launcherLog, ...(stopping ? {} : { dispatcher }) }
     const settle = settleStoppedWorker(deps, { hostId: worker.hostId, linkId: worker.request.linkId, patienceMs: 5000 })

@@ -41,6 +41,8 @@ export interface E2EOptions {
   workerEnv?: Record<string, string>
   /** Warm hosts (default 1); 0 = one worker process per link (WARM_WORKERS=0). */
   warm?: number
+  /** Settle a worker's links when its process exits (default true); see LocalStackOptions. */
+  settleStoppedWorkers?: boolean
 }
 
 /** The worker modes every end-to-end suite runs in: warm hosts, and one process per link. */
@@ -63,6 +65,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     config: { tableName, region: 'us-east-1', dynamodbEndpoint: endpoint },
     port: 0,
     warmWorkers: warm,
+    createLimitPerMinute: 1000,
+    settleStoppedWorkers: options.settleStoppedWorkers,
     logger: createLogger({ level: 'debug', name: 'api' }, logs),
     workerEnv: {
       WA_WS_URL: sim.url,
@@ -127,7 +131,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       return stack.launcher.processes().find((p) => p.hostId === workerId)?.pid
     },
     async waitForLog(linkId, msg, timeoutMs = 10_000) {
-      await waitUntil(() => logs.lines.some((line) => line.includes(`"${msg}"`) && JSON.parse(line).linkId === linkId), timeoutMs, `"${msg}" for ${linkId}`)
+      const mine = () => logs.lines.filter((line) => line.includes(linkId))
+      await waitUntil(() => mine().some((line) => line.includes(`"${msg}"`) && JSON.parse(line).linkId === linkId), timeoutMs, () => `"${msg}" for ${linkId}; its log:\n${mine().slice(-15).join('\n')}`)
     },
     async startAwaitingScan(body = {}) {
       const { id } = await e2e.createLink(body)
@@ -147,10 +152,10 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   return e2e
 }
 
-export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition') {
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what: string | (() => string) = 'condition') {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }
