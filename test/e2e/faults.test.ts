@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { LocalKeyProvider, sweepStaleLinks, useDynamoDBAuthState } from '@wa-link-broker/core'
+import { freePort } from '../../scripts/dynamodb-local.ts'
 import { inEachWorkerMode, isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
 
 inEachWorkerMode('endings and faults, end to end', ({ warm }) => {
@@ -175,7 +176,49 @@ inEachWorkerMode('endings and faults, end to end', ({ warm }) => {
     expect(after.qr!.sequence).toBe(view.qr!.sequence)
   })
 
+  it('a logout whose worker dies is sent to a worker again, until the link is unlinked', async () => {
+    const { id, view } = await e2e.startAwaitingScan()
+    const device = await e2e.sim.scan(view.qr!.value)
+    await e2e.waitFor(id, (l) => l.status === 'linked')
+    const linked = (await e2e.store.get(id))!
+    // WhatsApp answers slowly, so the logout worker is still at it when it is killed.
+    e2e.sim.setResponseDelay(5000)
+    try {
+      expect((await e2e.request(`/v1/links/${id}`, { method: 'DELETE' })).status).toBe(202)
+      await waitUntil(async () => (await e2e.store.get(id))!.leaseToken > linked.leaseToken, 10_000, 'a logout worker to claim the link')
+      process.kill((await e2e.workerPid(id))!, 'SIGKILL')
+    } finally {
+      e2e.sim.setResponseDelay(0)
+    }
+    const unlinked = await e2e.waitFor(id, (l) => l.status === 'unlinked', { timeoutMs: 30_000 })
+    expect(unlinked.error).toBeNull()
+    expect(e2e.sim.devices.find((d) => d.jid === device.jid)?.loggedOut).toBe(true)
+    expect(e2e.logs.text).toContain('logout did not finish: dispatching it again')
+    expect((await e2e.request(`/v1/links/${id}/credentials`)).status).toBe(409)
+  }, 60_000)
+
   it('kept every QR value and pairing code out of the logs', () => {
     for (const secret of e2e.secretsSeen) expect(e2e.logs.text).not.toContain(secret)
+  })
+})
+
+describe('a worker that cannot reach WhatsApp', () => {
+  let e2e: E2E
+  beforeAll(async () => {
+    const closed = await freePort()
+    e2e = await startE2E({ workerEnv: { WA_WS_URL: `ws://127.0.0.1:${closed}/ws/chat`, WORKER_MAX_RECONNECTS: '2' } })
+  })
+  afterAll(() => e2e.stop())
+
+  it('says why once, plainly, and ends its links failed/connection_lost with the reason', async () => {
+    const links = await Promise.all([e2e.createLink(), e2e.createLink()])
+    for (const { id } of links) {
+      const ended = await e2e.waitFor(id, (l) => l.status === 'failed', { timeoutMs: 20_000 })
+      expect(ended.error).toMatchObject({ code: 'connection_lost', message: expect.stringContaining('WhatsApp could not be reached: connect ECONNREFUSED') })
+    }
+    const warnings = e2e.logs.lines.map((line) => JSON.parse(line)).filter((e) => e.level >= 40 && /cannot reach/.test(e.msg))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0].msg).toMatch(/^cannot reach ws:\/\/127\.0\.0\.1:\d+\/ws\/chat: connect ECONNREFUSED .*; retrying$/)
+    expect(e2e.logs.lines.filter((line) => line.includes('"statusCode":408'))).toEqual([])
   })
 })

@@ -28,6 +28,9 @@ inEachWorkerMode('QR link, end to end', ({ warm }) => {
     const current = await e2e.read(id)
     const device = await e2e.sim.scan(current.qr!.value, { name: 'Ada' })
     const linked = await e2e.waitFor(id, (l) => l.status === 'linked', { key: clientToken })
+    // A normal link, WhatsApp's restart after pairing (515) included, logs nothing at error level.
+    expect(e2e.logs.lines.map((line) => JSON.parse(line)).filter((e) => e.linkId === id && e.level >= 50)).toEqual([])
+    expect(e2e.logs.text).toContain('reconnecting, as WhatsApp asks once the phone has paired')
     expect(linked).toMatchObject({ status: 'linked', qr: null, error: null, pollAfterMs: null, account: { jid: device.jid, phoneNumber: device.phoneNumber, platform: device.platform } })
     expect(linked.metadata).toEqual({ user: 'u1' })
 

@@ -41,6 +41,8 @@ export interface SettleReport {
  */
 export async function settleStoppedWorker(deps: SettleDeps, worker: StoppedWorker): Promise<SettleReport> {
   const { store, registry, dispatcher, logger } = deps
+  // First, so that none of the links below is dispatched back to the dead host (its heartbeat is still fresh).
+  await registry.drain(worker.hostId)
   const host = await registry.read(worker.hostId)
   const ids = new Set([...(host?.links ?? []), ...(worker.linkId ? [worker.linkId] : [])])
   const report: SettleReport = { handedOver: 0, lost: 0, logoutsRetried: 0 }
@@ -53,8 +55,14 @@ export async function settleStoppedWorker(deps: SettleDeps, worker: StoppedWorke
     if (!link) continue
     const ours = link.workerId === worker.hostId || link.workerId === null || link.status === 'pending'
     if (link.status === 'linked' && link.logoutRequestedAt && ours && deps.requests && dispatcher) {
-      const outcome = await retryLogout({ store, requests: deps.requests, dispatch: (linkId) => dispatcher.launch({ linkId, mode: 'logout' }), logger }, id, { force: true })
-      if (outcome === 'dispatched' || outcome === 'given_up') report.logoutsRetried++
+      try {
+        // Let go of the dead worker's lease first, so the next worker does not wait for it to go stale.
+        if (link.workerId) await store.update(id, { from: ['linked'], fence: link.leaseToken, patch: { workerId: null } })
+        const outcome = await retryLogout({ store, requests: deps.requests, dispatch: (linkId) => dispatcher.launch({ linkId, mode: 'logout' }), logger }, id, { force: true })
+        if (outcome === 'dispatched' || outcome === 'given_up') report.logoutsRetried++
+      } catch (error) {
+        if (!(error instanceof StaleLinkError)) throw error
+      }
       continue
     }
     if (!isInProgress(link.status) || !ours) continue
