@@ -81,7 +81,8 @@ function session(linkId: string, env: Record<string, string> = {}) {
     reachability: new Reachability(logger, undefined),
   }
   const s = new LinkSession(ctx)
-  return { s, sockets, logs, run: () => s.run({ from: ['pending'], to: 'starting', takeover: false }) }
+  const run = async () => s.run(await store.claim(linkId, ['pending'], 'starting', { workerId: ctx.workerId }), false)
+  return { s, sockets, logs, run }
 }
 
 async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
@@ -129,11 +130,11 @@ describe('LinkSession faults', () => {
     expect((await store.get(link.id))!.status).toBe('awaiting_scan')
   })
 
-  it('a stop before the claim has landed ends the link worker_stopped once claimed', async () => {
+  it('a stop before the session has started ends the link worker_stopped as soon as it runs', async () => {
     const link = await newLink()
     const { s, run } = session(link.id)
-    const outcome = run()
     void s.stop()
+    const outcome = run()
     expect(await outcome).toMatchObject({ status: 'failed' })
     expect(await store.get(link.id)).toMatchObject({ status: 'failed', error: { code: 'worker_stopped' }, workerId: 'test-host' })
   })

@@ -1,4 +1,4 @@
-import { endAbandoned, linkEnding, planJob, type Link, type LinkStatus, type LogoutRequests } from '@wa-link-broker/core'
+import { endAbandoned, linkEnding, NotFoundError, planJob, StaleLinkError, type Link, type LinkStatus, type LogoutRequests } from '@wa-link-broker/core'
 import { LinkSession, type SessionContext, type SessionOutcome, type StopRequest } from './link-session.ts'
 import { LogoutSession } from './logout-session.ts'
 
@@ -37,8 +37,18 @@ export class Job {
   }
 
   private async run(known?: Link): Promise<SessionOutcome> {
-    const { store, linkId, logger } = this.ctx
-    const link = known ?? (await store.get(linkId))
+    const { store, linkId, logger, workerId } = this.ctx
+    // A dispatched link is almost always a new one: claim it straight away, and read it only if that fails.
+    let link: Link | null | undefined = known
+    if (!link) {
+      try {
+        return await this.runLink(await store.claim(linkId, ['pending'], 'starting', { workerId }), false)
+      } catch (error) {
+        if (error instanceof NotFoundError) link = null
+        else if (error instanceof StaleLinkError) link = error.current
+        else throw error
+      }
+    }
     const job = planJob(link, Date.now())
     switch (job.kind) {
       case 'skip':
@@ -55,10 +65,22 @@ export class Job {
         return session.run(job.version)
       }
       case 'link': {
-        const session = (this.session = new LinkSession(this.ctx))
-        if (this.stopRequest) void session.stop(this.stopRequest)
-        return session.run(job)
+        let claimed: Link
+        try {
+          claimed = await store.claim(linkId, job.from, job.to, { workerId, version: job.version })
+        } catch (error) {
+          if (!(error instanceof StaleLinkError || error instanceof NotFoundError)) throw error
+          logger.info('someone else had the link first: nothing to do')
+          return { status: error instanceof StaleLinkError ? error.current.status : 'none', note: 'not_ours' }
+        }
+        return this.runLink(claimed, job.takeover)
       }
     }
+  }
+
+  private runLink(claimed: Link, takeover: boolean): Promise<SessionOutcome> {
+    const session = (this.session = new LinkSession(this.ctx))
+    if (this.stopRequest) void session.stop(this.stopRequest)
+    return session.run(claimed, takeover)
   }
 }

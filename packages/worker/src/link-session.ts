@@ -4,8 +4,6 @@ import {
   IN_PROGRESS_STATUSES,
   isInProgress,
   linkEnding,
-  NotFoundError,
-  StaleLinkError,
   type Link,
   type LinkError,
   type LinkStatus,
@@ -25,7 +23,8 @@ import type { AuthStateHandle } from './tracked-auth.ts'
 export interface SessionContext {
   linkId: string
   store: LinkStore
-  openAuthState(linkId: string): Promise<AuthStateHandle>
+  /** `fresh`: the link's first holder, so nothing is stored yet. */
+  openAuthState(linkId: string, options?: { fresh?: boolean }): Promise<AuthStateHandle>
   openSocket: SocketOpener
   /** The session's own logger (tagged with its link). */
   logger: Logger
@@ -48,14 +47,6 @@ export interface StopRequest {
   handOver?: (linkId: string) => Promise<boolean>
 }
 
-/** A claim as planned by `planJob`: a fresh one (pending → starting) or a takeover. */
-export interface LinkClaim {
-  from: LinkStatus[]
-  to?: LinkStatus
-  version?: number
-  takeover: boolean
-}
-
 /** Statuses a new holder can resume by reconnecting with the stored auth state. */
 const RESUMABLE: readonly LinkStatus[] = ['starting', 'awaiting_scan', 'awaiting_code']
 const WORKER_STOPPED: LinkError = linkEnding('worker_stopped')
@@ -64,8 +55,8 @@ const FINAL_WRITE_ATTEMPTS = 3
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Runs one link: claims it, holds its Baileys socket, and writes every QR, pairing code and status
- * change through the fenced writer. Exactly one outcome is reported, and `finish` always runs.
+ * Runs one link its caller has claimed: holds its Baileys socket, and writes every QR, pairing code
+ * and status change through the fenced writer. Exactly one outcome is reported, and `finish` always runs.
  */
 export class LinkSession {
   private writer?: FencedWriter
@@ -98,22 +89,12 @@ export class LinkSession {
     return this.writer?.link.status
   }
 
-  async run(claim: LinkClaim): Promise<SessionOutcome> {
-    const { store, linkId, workerId, settings } = this.ctx
-    let link: Link
-    try {
-      link = await store.claim(linkId, claim.from, claim.to, { workerId, version: claim.version })
-    } catch (error) {
-      if (!(error instanceof StaleLinkError || error instanceof NotFoundError)) throw error
-      const status = error instanceof StaleLinkError ? error.current.status : 'none'
-      this.log.info({ status }, 'someone else had the link first: nothing to do')
-      this.finished = true
-      this.resolveOutcome({ status, note: 'not_ours' })
-      return this.outcome
-    }
+  /** `link` as the claim returned it; `takeover`: a previous holder had it. */
+  async run(link: Link, takeover: boolean): Promise<SessionOutcome> {
+    const { store, linkId, settings } = this.ctx
     this.writer = new FencedWriter(store, link, (current) => this.onConflict(current))
     this.qrSequence = link.qr?.sequence ?? 0
-    this.log.info({ method: link.method, fence: link.leaseToken }, claim.takeover ? 'took the link over' : 'claimed link')
+    this.log.info({ method: link.method, fence: link.leaseToken }, takeover ? 'took the link over' : 'claimed link')
     if (this.stopRequest) {
       await this.stopNow()
       return this.outcome
@@ -124,11 +105,11 @@ export class LinkSession {
       return this.outcome
     }
     try {
-      this.auth = await this.ctx.openAuthState(linkId)
+      this.auth = await this.ctx.openAuthState(linkId, { fresh: link.leaseToken === 1 })
       if (this.finished || this.ending) return this.outcome
       // A registration cannot be resumed on a new socket: a taken-over link starts its registration
       // over with the stored keys (new QRs continue the sequence; a code link gets a new code).
-      if (claim.takeover) await this.restartRegistration()
+      if (takeover) await this.restartRegistration()
       this.stoppers.push(keepLease(this.writer, { ms: settings.heartbeatMs, from: IN_PROGRESS_STATUSES, onLink: (l) => this.observe(l), logger: this.log }))
       const deadline = setTimeout(() => void this.end('expired', DEADLINE_ERROR), untilDeadline)
       this.stoppers.push(() => clearTimeout(deadline))
@@ -155,7 +136,7 @@ export class LinkSession {
   stop(request: StopRequest = {}): Promise<SessionOutcome> {
     if (!this.stopRequest) {
       this.stopRequest = request
-      // Before the claim has landed, run() does this as soon as it has the link.
+      // Before run() has started, it does this as soon as it has the link.
       if (this.writer) void this.stopNow()
     }
     return this.outcome
@@ -197,6 +178,7 @@ export class LinkSession {
     const generation = ++this.socketGeneration
     this.qrsOnThisSocket = 0
     const auth = this.auth!
+    this.log.debug('connecting to WhatsApp')
     const sock = await this.ctx.openSocket(auth.state, this.log, {
       onConnectionUpdate: (update) => {
         if (generation === this.socketGeneration) void this.onConnectionUpdate(update).catch((error) => this.crash(error))

@@ -47,7 +47,7 @@ async function main(): Promise<number> {
     sessions: {
       store,
       requests: new LogoutRequests(doc, config.tableName, store),
-      openAuthState: async (linkId) => trackKeyWrites(await useDynamoDBAuthState(linkId, { doc, tableName: config.tableName, keys })),
+      openAuthState: async (linkId, { fresh } = {}) => trackKeyWrites(await useDynamoDBAuthState(linkId, { doc, tableName: config.tableName, keys, fresh })),
       openSocket: baileysSockets(settings),
       settings,
       reachability: new Reachability(logger, settings.waWebSocketUrl),

@@ -29,6 +29,11 @@ export interface AuthStateStore {
 
 export interface AuthStateOptions extends AuthStateStore {
   keys: KeyProvider
+  /**
+   * Nothing can be stored yet (the link's first holder): skip reading creds and the data key, which
+   * saves two reads before the first QR. A data key created meanwhile by another process still wins.
+   */
+  fresh?: boolean
 }
 
 /** Auth state as plain JSON in Baileys' `BufferJSON` form (Buffers as `{type:'Buffer', data:<base64>}`). */
@@ -125,7 +130,7 @@ export async function useDynamoDBAuthState(linkId: string, options: AuthStateOpt
   }
 
   async function dataKeyForWrite(): Promise<Buffer> {
-    const existing = await existingDataKey()
+    const existing = options.fresh && !dataKey ? undefined : await existingDataKey()
     if (existing) return existing
     if (!dataKey) {
       const pending = createDataKey()
@@ -162,7 +167,7 @@ export async function useDynamoDBAuthState(linkId: string, options: AuthStateOpt
     return openValue(String(Item[VALUE_ATTRIBUTE]), await dataKeyForRead(), SK_CREDS) as AuthenticationCreds
   }
 
-  const creds = (await readCreds()) ?? initAuthCreds()
+  const creds = (options.fresh ? undefined : await readCreds()) ?? initAuthCreds()
 
   const state: AuthenticationState = {
     creds,

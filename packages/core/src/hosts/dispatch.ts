@@ -21,6 +21,8 @@ export interface DispatchOptions {
 export type DispatchResult = { to: 'host'; hostId: string } | { to: 'launched' } | { to: 'nobody' }
 
 const RETRY_MS = 200
+/** How long a list of hosts is reused; a dispatch that finds none of them taking the link lists again. */
+const LIST_TTL_MS = 2000
 
 /**
  * Hands a link to a worker: the one dispatch path, used by the API (new links, logouts), by a
@@ -32,6 +34,8 @@ const RETRY_MS = 200
  * locally); it stays warm for the next links and exits when idle.
  */
 export class Dispatcher implements LinkLauncher {
+  private listed?: { ids: Promise<string[]>; at: number }
+
   constructor(private readonly options: DispatcherOptions) {}
 
   get warm(): boolean {
@@ -73,10 +77,25 @@ export class Dispatcher implements LinkLauncher {
     }
   }
 
+  /** Offers to the hosts last listed; if none takes it and the list was not fresh, lists again once. */
   private async offerToHosts(linkId: string): Promise<string | null> {
-    const hosts = shuffle(await this.options.registry.list())
-    for (const hostId of hosts) {
-      if (await this.options.registry.offer(hostId, linkId)) return hostId
+    const cached = this.listed && Date.now() - this.listed.at < LIST_TTL_MS
+    const tried = new Set<string>()
+    for (const fresh of cached ? [false, true] : [true]) {
+      if (fresh) this.listed = { ids: this.options.registry.list(), at: Date.now() }
+      const listed = this.listed!
+      let hosts: string[]
+      try {
+        hosts = shuffle([...(await listed.ids)])
+      } catch (error) {
+        if (this.listed === listed) this.listed = undefined
+        throw error
+      }
+      for (const hostId of hosts) {
+        if (tried.has(hostId)) continue
+        tried.add(hostId)
+        if (await this.options.registry.offer(hostId, linkId)) return hostId
+      }
     }
     return null
   }
