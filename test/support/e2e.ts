@@ -17,7 +17,7 @@ export interface E2E {
   /** Every QR value and pairing code the API ever showed, to prove none reached a log. */
   secretsSeen: Set<string>
   request(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<Response>
-  createLink(body?: Record<string, unknown>): Promise<{ id: string; clientToken: string }>
+  createLink(body?: Record<string, unknown>): Promise<{ id: string; clientToken: string; pageUrl: string }>
   read(id: string, key?: string): Promise<LinkView>
   waitFor(id: string, predicate: (link: LinkView) => boolean, options?: { timeoutMs?: number; key?: string }): Promise<LinkView>
   workerPid(linkId: string): number | undefined
@@ -80,8 +80,8 @@ export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number
     async createLink(body = {}) {
       const res = await request('/v1/links', { method: 'POST', json: body })
       if (res.status !== 201) throw new Error(`POST /v1/links → ${res.status} ${await res.text()}`)
-      const { link, clientToken } = await res.json()
-      return { id: link.id, clientToken }
+      const { link, clientToken, pageUrl } = await res.json()
+      return { id: link.id, clientToken, pageUrl }
     },
     async waitFor(id, predicate, { timeoutMs = 15_000, key } = {}) {
       const deadline = Date.now() + timeoutMs
