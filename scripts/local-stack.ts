@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   /** Extra environment for every worker, on top of this process's own. */
   workerEnv?: Record<string, string>
   maxWorkers?: number
+  /** A running simulator's control URL, for /demo's "scan with the simulator" button. */
+  simulatorControlUrl?: string
   createLimitPerMinute?: number
 }
 
@@ -61,6 +63,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       config,
       logger,
       local: true,
+      simulatorControlUrl: options.simulatorControlUrl,
       createLimitPerMinute: options.createLimitPerMinute,
       launcher: (log) =>
         (launcher = new LocalProcessLauncher({

@@ -1,6 +1,6 @@
 import { createLogger, LinkStore, toLinkView, type LinkView } from '@wa-link-broker/core'
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.ts'
-import { PRELOAD_PATH, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
+import { PRELOAD_PATH, startControlServer, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
 import { LogCapture } from './api.ts'
 import { createTestTable } from './store.ts'
 
@@ -29,14 +29,17 @@ export interface E2E {
 }
 
 /** The whole product on one machine: simulator, DynamoDB Local table, API, real worker processes. */
-export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number; workerEnv?: Record<string, string> } = {}): Promise<E2E> {
+export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number; workerEnv?: Record<string, string>; simulatorControl?: boolean } = {}): Promise<E2E> {
   const sim = await startSimulator(options.sim)
+  // The simulator's HTTP control, as `npm run sim` serves it, for /demo's simulator button.
+  const control = options.simulatorControl ? await startControlServer(sim) : undefined
   const { doc, tableName, endpoint } = await createTestTable('e2e')
   const logs = new LogCapture()
   const stack = await startLocalStack({
     config: { tableName, region: 'us-east-1', dynamodbEndpoint: endpoint },
     port: 0,
     logger: createLogger({ level: 'debug', name: 'api' }, logs),
+    simulatorControlUrl: control?.url,
     workerEnv: {
       WA_WS_URL: sim.url,
       NODE_OPTIONS: `--import ${PRELOAD_PATH}`,
@@ -112,6 +115,7 @@ export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number
     },
     async stop() {
       await stack.stop()
+      await control?.close()
       await sim.close()
     },
   }

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { html } from 'hono/html'
 import { z } from 'zod'
-import { DEFAULT_TTL_SECONDS, normalizePhoneNumber, ValidationError } from '@wa-link-broker/core'
+import { DEFAULT_TTL_SECONDS, normalizePhoneNumber, toLinkView, ValidationError } from '@wa-link-broker/core'
 import type { AppDeps, AppEnv } from '../deps.ts'
 import { ASSETS } from '../page/assets.generated.ts'
 import { linkPageUrl } from '../page/url.ts'
@@ -17,7 +17,7 @@ const DemoLinkSchema = z.strictObject({
 
 const DEMO_CSP = ["default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-src 'self'", "img-src 'none'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"].join('; ')
 
-function demoHtml() {
+function demoHtml(simulator: boolean) {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>wa-link-broker demo</title>
@@ -35,13 +35,14 @@ function demoHtml() {
 </fieldset>
 <label id="phone-row">Phone number (for a code)<input name="phoneNumber" type="tel" placeholder="+1 555 000 1234" autocomplete="off"></label>
 <div class="buttons"><button type="submit">Start link</button><button type="button" id="cancel" disabled>Cancel link</button></div>
+${simulator ? html`<div class="buttons"><button type="button" id="simulate" disabled>Scan / enter the code with the simulated phone</button></div>` : ''}
 <p id="error" class="error" role="alert"></p>
 <h3>What the backend did</h3>
 <pre><code>const broker = new WaLinkClient({ baseUrl, apiKey })
 const { link, pageUrl } = await broker.createLink({ method })
 // send the user to pageUrl, or embed it:
 iframe.src = pageUrl</code></pre>
-<p class="hint">No phone? Run <code>npm run sim</code> and start this service with <code>WA_WS_URL</code> pointing at it (see the README); then scan with the simulator.</p>
+${simulator ? '' : html`<p class="hint">No phone? Run <code>npm run sim</code> and start this service the way it prints (with <code>SIM_CONTROL_URL</code>): a button here then scans with the simulated phone.</p>`}
 </form>
 <section class="panel preview">
 <h2>The hosted page <span id="link-id" class="muted"></span></h2>
@@ -53,12 +54,12 @@ iframe.src = pageUrl</code></pre>
 }
 
 /** `/demo`, in local mode only: a SaaS page that starts a link through its backend and embeds the hosted page. */
-export function demoRoutes({ links }: AppDeps) {
+export function demoRoutes({ links, simulatorControlUrl }: AppDeps) {
   const app = new Hono<AppEnv>()
   app.get('/demo', (c) => {
     c.header('Content-Security-Policy', DEMO_CSP)
     c.header('Cache-Control', 'no-store')
-    return c.html(demoHtml())
+    return c.html(demoHtml(Boolean(simulatorControlUrl)))
   })
   // JSON only: a cross-site form cannot send it without a CORS preflight, which this never grants.
   app.post('/demo/links', async (c) => {
@@ -80,6 +81,21 @@ export function demoRoutes({ links }: AppDeps) {
   app.post('/demo/links/:id/cancel', async (c) => {
     if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return errorResponse(c, 415, 'unsupported_media_type', 'Send the body as application/json.')
     await links.cancel(LOCAL_DEV_TENANT, c.req.param('id'))
+    return c.json({ ok: true })
+  })
+  // The simulated phone "scans" the QR on screen, or types the code: what a person would do.
+  app.post('/demo/links/:id/simulate', async (c) => {
+    if (!simulatorControlUrl) return errorResponse(c, 404, 'not_found', 'Start npm start with SIM_CONTROL_URL to use the simulator.')
+    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return errorResponse(c, 415, 'unsupported_media_type', 'Send the body as application/json.')
+    const view = toLinkView(await links.read({ kind: 'tenant', tenantId: LOCAL_DEV_TENANT }, c.req.param('id')))
+    const [path, body] = view.pairingCode
+      ? ['/enter-code', { phoneNumber: view.phoneNumber, code: view.pairingCode.code }]
+      : view.qr
+        ? ['/scan', { qr: view.qr.value }]
+        : [null, null]
+    if (!path) return errorResponse(c, 409, 'wrong_state', `Nothing to scan or type yet (the link is ${view.status}).`)
+    const res = await fetch(new URL(path, simulatorControlUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+    if (!res.ok) return errorResponse(c, 502, 'simulator_error', `The simulator answered ${res.status}.`)
     return c.json({ ok: true })
   })
   return app

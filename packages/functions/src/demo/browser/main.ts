@@ -5,6 +5,7 @@ const placeholder = document.getElementById('placeholder')!
 const error = document.getElementById('error')!
 const linkIdLabel = document.getElementById('link-id')!
 const cancel = document.getElementById('cancel') as HTMLButtonElement
+const simulate = document.getElementById('simulate') as HTMLButtonElement | null
 let current: string | null = null
 
 async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
@@ -29,6 +30,7 @@ form.addEventListener('submit', async (event) => {
     frame.hidden = false
     placeholder.hidden = true
     cancel.disabled = false
+    if (simulate) simulate.disabled = false
   } catch (e) {
     error.textContent = (e as Error).message
   }
@@ -38,6 +40,16 @@ cancel.addEventListener('click', async () => {
   if (!current) return
   try {
     await post(`/demo/links/${encodeURIComponent(current)}/cancel`, {})
+  } catch (e) {
+    error.textContent = (e as Error).message
+  }
+})
+
+simulate?.addEventListener('click', async () => {
+  if (!current) return
+  error.textContent = ''
+  try {
+    await post(`/demo/links/${encodeURIComponent(current)}/simulate`, {})
   } catch (e) {
     error.textContent = (e as Error).message
   }
