@@ -36,6 +36,8 @@ export interface Link {
   error: LinkError | null
   metadata: Record<string, unknown>
   webhookUrl: string | null
+  /** Where the hosted page sends the person once the link is done (validated at create time); absent on older items. */
+  redirectUrl?: string | null
   createdAt: string
   updatedAt: string
   expiresAt: string
@@ -59,6 +61,7 @@ export interface LinkView {
   account: LinkAccount | null
   error: LinkError | null
   metadata: Record<string, unknown>
+  redirectUrl: string | null
   createdAt: string
   updatedAt: string
   expiresAt: string
@@ -98,6 +101,8 @@ export function toLinkView(link: Link, now: Date = new Date()): LinkView {
     account: link.account,
     error,
     metadata: link.metadata,
+    // Links stored before redirectUrl existed have none.
+    redirectUrl: link.redirectUrl ?? null,
     createdAt: link.createdAt,
     updatedAt: link.updatedAt,
     expiresAt: link.expiresAt,
