@@ -44,6 +44,9 @@ describe('redirectUrl on POST /v1/links', () => {
     expect((await (await api.request(`/v1/links/${link.id}`, { key: clientToken })).json()).redirectUrl).toBe('https://app.example.com/wa/done?tab=2')
     const plain = await (await api.request('/v1/links', { method: 'POST', key: keyA, json: {} })).json()
     expect(plain.link.redirectUrl).toBeNull()
+    // The tenant's list (read from the tenant index's projection) shows it too.
+    const listed = (await (await api.request('/v1/links?limit=5', { key: keyA })).json()).links
+    expect(listed.find((l: { id: string }) => l.id === link.id).redirectUrl).toBe('https://app.example.com/wa/done?tab=2')
   })
 
   it.each(INVALID_URLS)('refuses %s with a 400 naming redirectUrl', async (redirectUrl) => {

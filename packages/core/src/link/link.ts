@@ -55,7 +55,7 @@ export interface Link {
  * tenant index projects exactly these (store/table.ts), so a list can render full views.
  */
 export const LINK_VIEW_FIELDS = [
-  'id', 'status', 'method', 'phoneNumber', 'qr', 'pairingCode', 'account', 'error', 'metadata', 'createdAt', 'updatedAt', 'expiresAt',
+  'id', 'status', 'method', 'phoneNumber', 'qr', 'pairingCode', 'account', 'error', 'metadata', 'redirectUrl', 'createdAt', 'updatedAt', 'expiresAt',
 ] as const satisfies readonly (keyof Link)[]
 export type LinkViewSource = Pick<Link, (typeof LINK_VIEW_FIELDS)[number]>
 
