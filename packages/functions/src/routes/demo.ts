@@ -1,12 +1,12 @@
 import { Hono } from 'hono'
 import { html } from 'hono/html'
 import { z } from 'zod'
-import { DEFAULT_TTL_SECONDS, normalizePhoneNumber, toLinkView, ValidationError, webUrlProblem } from '@wa-link-broker/core'
+import { DEFAULT_TTL_SECONDS, normalizePhoneNumber, toLinkView, ValidationError } from '@wa-link-broker/core'
 import type { AppDeps, AppEnv } from '../deps.ts'
 import { ASSETS } from '../page/assets.generated.ts'
 import { linkPageUrl } from '../page/url.ts'
 import { errorResponse, validationFailed } from '../errors.ts'
-import { brandingBodySchema } from '../schemas.ts'
+import { brandingBodySchema, webUrl } from '../schemas.ts'
 
 /** The tenant `npm start` seeds a key for, and the one the demo starts links as. */
 export const LOCAL_DEV_TENANT = 'dev'
@@ -14,7 +14,7 @@ export const LOCAL_DEV_TENANT = 'dev'
 const DemoLinkSchema = z.strictObject({
   method: z.enum(['qr', 'code']).default('qr'),
   phoneNumber: z.string().max(40).optional(),
-  redirectUrl: z.string().optional(),
+  redirectUrl: webUrl(true).optional(),
 })
 
 const DEMO_CSP = ["default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-src 'self'", "img-src 'none'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"].join('; ')
@@ -74,15 +74,17 @@ export function demoRoutes({ links, branding, simulatorControlUrl }: AppDeps) {
     c.header('Cache-Control', 'no-store')
     return c.html(demoHtml(Boolean(simulatorControlUrl)))
   })
-  // JSON only: a cross-site form cannot send it without a CORS preflight, which this never grants.
-  app.post('/demo/links', async (c) => {
+  // Every POST is JSON only: a cross-site form cannot send that without a CORS preflight, which
+  // this never grants, so another site cannot act as the dev tenant through a visitor's browser.
+  app.post('/demo/*', async (c, next) => {
     if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return errorResponse(c, 415, 'unsupported_media_type', 'Send the body as application/json.')
+    return next()
+  })
+  app.post('/demo/links', async (c) => {
     const parsed = DemoLinkSchema.safeParse(await c.req.json().catch(() => null))
     if (!parsed.success) return validationFailed(c, parsed.error, 'body')
     const { method, phoneNumber } = parsed.data
-    const redirectUrl = parsed.data.redirectUrl || null
-    const problem = redirectUrl && webUrlProblem(redirectUrl, { local: true })
-    if (problem) throw new ValidationError('redirectUrl', problem)
+    const redirectUrl = parsed.data.redirectUrl ?? null
     if (method === 'code' && !phoneNumber) throw new ValidationError('phoneNumber', 'is required when method is "code"')
     const { link, clientToken } = await links.create(LOCAL_DEV_TENANT, {
       method,
@@ -97,7 +99,6 @@ export function demoRoutes({ links, branding, simulatorControlUrl }: AppDeps) {
   })
   // The brand of the dev tenant, through the same validation as PUT /v1/branding.
   app.post('/demo/branding', async (c) => {
-    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return errorResponse(c, 415, 'unsupported_media_type', 'Send the body as application/json.')
     const parsed = brandingBodySchema(true).safeParse(await c.req.json().catch(() => null))
     if (!parsed.success) return validationFailed(c, parsed.error, 'body')
     const { name = null, accentColor = null, logoUrl = null, supportUrl = null } = parsed.data
@@ -112,14 +113,12 @@ export function demoRoutes({ links, branding, simulatorControlUrl }: AppDeps) {
 <div class="layout"><section class="panel"><table>${Object.entries(q).map(([k, v]) => html`<tr><th><code>${k}</code></th><td><code>${v}</code></td></tr>`)}</table><p><a href="/demo">Back to the demo</a></p></section></div></body></html>`)
   })
   app.post('/demo/links/:id/cancel', async (c) => {
-    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return errorResponse(c, 415, 'unsupported_media_type', 'Send the body as application/json.')
     await links.cancel(LOCAL_DEV_TENANT, c.req.param('id'))
     return c.json({ ok: true })
   })
   // The simulated phone "scans" the QR on screen, or types the code: what a person would do.
   app.post('/demo/links/:id/simulate', async (c) => {
     if (!simulatorControlUrl) return errorResponse(c, 404, 'not_found', 'Start npm start with SIM_CONTROL_URL to use the simulator.')
-    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return errorResponse(c, 415, 'unsupported_media_type', 'Send the body as application/json.')
     const view = toLinkView(await links.read({ kind: 'tenant', tenantId: LOCAL_DEV_TENANT }, c.req.param('id')))
     const [path, body] = view.pairingCode
       ? ['/enter-code', { phoneNumber: view.phoneNumber, code: view.pairingCode.code }]
