@@ -23,6 +23,8 @@ export interface WiringOptions {
   keys?: KeyProvider
   /** One machine (`npm start`, tests) rather than AWS: see AppDeps.local. Default false. */
   local?: boolean
+  /** Local only: see AppDeps.simulatorControlUrl. */
+  simulatorControlUrl?: string
   /** Links a tenant may start a minute. */
   createLimitPerMinute?: number
 }
@@ -38,6 +40,7 @@ export function buildDeps(options: WiringOptions): AppDeps {
   return {
     logger,
     local: options.local ?? false,
+    simulatorControlUrl: options.simulatorControlUrl,
     apiKeys: new ApiKeyVerifier(new ApiKeyStore(doc, config.tableName)),
     links: new LinkService({
       store,
