@@ -22,7 +22,6 @@ export function applyBrand(branding: Branding, doc: Document = document): void {
   }
   const logo = doc.getElementById('logo') as HTMLImageElement
   if (branding.logoUrl && /^https?:\/\//.test(branding.logoUrl)) {
-    logo.referrerPolicy = 'no-referrer'
     logo.alt = branding.name ?? ''
     logo.src = branding.logoUrl
     logo.hidden = false
