@@ -1,7 +1,7 @@
 import { describe } from 'vitest'
 import { createLogger, LinkStore, toLinkView, type LinkView } from '@wa-link-broker/core'
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.ts'
-import { PRELOAD_PATH, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
+import { PRELOAD_PATH, startControlServer, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
 import { LogCapture } from './api.ts'
 import { createTestTable } from './store.ts'
 
@@ -18,7 +18,7 @@ export interface E2E {
   /** Every QR value and pairing code the API ever showed, to prove none reached a log. */
   secretsSeen: Set<string>
   request(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<Response>
-  createLink(body?: Record<string, unknown>): Promise<{ id: string; clientToken: string }>
+  createLink(body?: Record<string, unknown>): Promise<{ id: string; clientToken: string; pageUrl: string }>
   read(id: string, key?: string): Promise<LinkView>
   waitFor(id: string, predicate: (link: LinkView) => boolean, options?: { timeoutMs?: number; key?: string }): Promise<LinkView>
   /** Warm hosts running (0: one worker process per link). */
@@ -43,6 +43,8 @@ export interface E2EOptions {
   warm?: number
   /** Settle a worker's links when its process exits (default true); see LocalStackOptions. */
   settleStoppedWorkers?: boolean
+  /** Serve the simulator's HTTP control, as `npm run sim` does, for /demo's simulator button. */
+  simulatorControl?: boolean
 }
 
 /** The worker modes every end-to-end suite runs in: warm hosts, and one process per link. */
@@ -58,6 +60,8 @@ export function inEachWorkerMode(title: string, suite: (mode: (typeof WORKER_MOD
 
 export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const sim = await startSimulator(options.sim)
+  // The simulator's HTTP control, as `npm run sim` serves it, for /demo's simulator button.
+  const control = options.simulatorControl ? await startControlServer(sim) : undefined
   const { doc, tableName, endpoint } = await createTestTable('e2e')
   const logs = new LogCapture()
   const warm = options.warm ?? 1
@@ -68,6 +72,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     createLimitPerMinute: 1000,
     settleStoppedWorkers: options.settleStoppedWorkers,
     logger: createLogger({ level: 'debug', name: 'api' }, logs),
+    simulatorControlUrl: control?.url,
     workerEnv: {
       WA_WS_URL: sim.url,
       NODE_OPTIONS: `--import ${PRELOAD_PATH}`,
@@ -112,8 +117,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     async createLink(body = {}) {
       const res = await request('/v1/links', { method: 'POST', json: body })
       if (res.status !== 201) throw new Error(`POST /v1/links → ${res.status} ${await res.text()}`)
-      const { link, clientToken } = await res.json()
-      return { id: link.id, clientToken }
+      const { link, clientToken, pageUrl } = await res.json()
+      return { id: link.id, clientToken, pageUrl }
     },
     async waitFor(id, predicate, { timeoutMs = 15_000, key } = {}) {
       const deadline = Date.now() + timeoutMs
@@ -146,6 +151,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     },
     async stop() {
       await stack.stop()
+      await control?.close()
       await sim.close()
     },
   }

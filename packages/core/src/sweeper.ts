@@ -10,7 +10,11 @@ export interface SweepOptions {
   now?: Date
   /** A claimed link whose worker has not heart-beaten for this long has lost its worker. */
   staleAfterMs?: number
-  /** A link no worker has claimed within this long was never started (a Fargate start can take a minute). */
+  /**
+   * A link no worker has claimed within this long was never started (a Fargate start can take a
+   * minute). In AWS the task-stopped rule usually settles such a link within seconds; this is the
+   * backstop for a launch that left no task behind.
+   */
   launchGraceMs?: number
   /**
    * A peer host with room: takes over a link nobody holds (never claimed after `adoptAfterMs`, handed
@@ -32,11 +36,12 @@ export interface SweepResult {
 }
 
 /**
- * Makes stored statuses true when no worker will: a link whose worker stopped heart-beating
- * becomes failed/worker_lost, or expired/deadline once past its deadline. Each write is
- * conditional on the version read, so a worker that heart-beats meanwhile wins. The scheduled
- * sweeper runs it once a minute; every worker host runs it every few seconds with `adopt`, so a
- * link whose host died is taken over (or ended) within seconds. Many sweepers at once are safe.
+ * Makes stored statuses true when no worker will: a claimed link whose worker stopped
+ * heart-beating becomes failed/worker_lost, a link no worker claimed in time failed/launch_failed,
+ * and either becomes expired/deadline once past its deadline. Each write is conditional on the
+ * version and the heartbeat read, so a worker that writes or heart-beats meanwhile wins. The
+ * scheduled sweeper runs it once a minute; every warm host runs it every few seconds with `adopt`,
+ * so a link whose host died is taken over (or ended) within seconds. Many sweepers at once are safe.
  */
 export async function sweepStaleLinks(store: LinkStore, options: SweepOptions = {}): Promise<SweepResult> {
   const now = options.now ?? new Date()
@@ -44,37 +49,40 @@ export async function sweepStaleLinks(store: LinkStore, options: SweepOptions = 
   const launchGraceMs = options.launchGraceMs ?? DEFAULT_LAUNCH_GRACE_MS
   const adoptAfterMs = options.adopt ? Math.min(options.adoptAfterMs ?? UNCLAIMED_ADOPT_MS, staleAfterMs) : staleAfterMs
   const result: SweepResult = { lost: 0, expired: 0, adopted: 0 }
-  for await (const link of store.quietSince(new Date(now.getTime() - adoptAfterMs))) {
-    const quietMs = now.getTime() - Date.parse(link.heartbeatAt ?? link.createdAt)
-    const neverClaimed = link.status === 'pending' && link.heartbeatAt === null
+  const quietSince = new Date(now.getTime() - adoptAfterMs)
+
+  const settle = async (link: Link, neverClaimed: boolean) => {
     if (now.getTime() >= Date.parse(link.expiresAt)) {
       if (await endAbandoned(store, link, DEADLINE_ERROR)) {
         result.expired++
-        options.logger?.warn({ linkId: link.id, status: link.status }, 'swept a link past its deadline')
+        options.logger?.warn({ linkId: link.id, status: link.status, code: 'deadline' }, 'swept a link whose worker is gone')
       }
-      continue
+      return
     }
+    const quietMs = now.getTime() - Date.parse(link.heartbeatAt ?? link.createdAt)
     // Nobody holds it (never claimed, or handed over), or its holder went quiet: a peer may take it.
-    const unheld = link.status === 'pending' || link.workerId === null
-    if (options.adopt && (unheld || quietMs >= staleAfterMs) && planJob(link, now.getTime()).kind === 'link') {
-      if (await options.adopt(link)) {
-        result.adopted++
-        continue
-      }
+    const unheld = neverClaimed || link.workerId === null
+    if (options.adopt && (unheld || quietMs >= staleAfterMs) && planJob(link, now.getTime()).kind === 'link' && (await options.adopt(link))) {
+      result.adopted++
+      return
     }
-    if (neverClaimed ? now.getTime() - Date.parse(link.createdAt) < launchGraceMs : quietMs < staleAfterMs) continue
-    const ending = linkEnding('worker_lost', neverClaimed ? 'No worker started for the link.' : undefined)
-    if (await endAbandoned(store, link, ending)) {
+    if (neverClaimed ? now.getTime() - Date.parse(link.createdAt) < launchGraceMs : quietMs < staleAfterMs) return
+    const error = neverClaimed ? linkEnding('launch_failed', `No worker claimed the link within ${Math.round(launchGraceMs / 1000)} s.`) : linkEnding('worker_lost')
+    if (await endAbandoned(store, link, error)) {
       result.lost++
-      options.logger?.warn({ linkId: link.id, status: link.status }, 'swept a link whose worker is gone')
+      options.logger?.warn({ linkId: link.id, status: link.status, code: error.code }, 'swept a link whose worker is gone')
     }
   }
+
+  for await (const link of store.quietSince(quietSince)) await settle(link, false)
+  for await (const link of store.unclaimedSince(quietSince)) await settle(link, true)
   return result
 }
 
 /**
- * Ends a link no worker will finish, conditional on the version read (a worker that wrote meanwhile
- * wins), and erases its credentials, since no worker is left to. True when this call ended it.
+ * Ends a link no worker will finish, conditional on the version and heartbeat read (a worker that
+ * wrote or heart-beat meanwhile wins), and erases its credentials, since no worker is left to. True
+ * when this call ended it.
  */
 export async function endAbandoned(store: LinkStore, link: Link, error: LinkError): Promise<boolean> {
   try {
@@ -82,6 +90,8 @@ export async function endAbandoned(store: LinkStore, link: Link, error: LinkErro
       from: IN_PROGRESS_STATUSES,
       to: error.code === 'deadline' ? 'expired' : 'failed',
       version: link.version,
+      // Heartbeats do not move the version: a worker that heart-beat since the read wins too.
+      heartbeatAt: link.heartbeatAt,
       patch: { qr: null, pairingCode: null, error },
     })
   } catch (error) {

@@ -18,6 +18,13 @@ function fakeStore(initial: Link) {
       stored = { ...stored, ...(u.patch as object), status: u.to ?? stored.status, version: stored.version + 1 }
       return stored
     },
+    /** Not a visible change: the version stays. */
+    async heartbeat(_id: string, { fence }: { fence: number }): Promise<Link> {
+      calls.push({ from: [], fence })
+      if (fence !== stored.leaseToken) throw new StaleLinkError(stored)
+      stored = { ...stored, heartbeatAt: new Date().toISOString() }
+      return stored
+    },
   }
 }
 
@@ -43,11 +50,24 @@ describe('FencedWriter', () => {
     expect(conflicts).toHaveLength(2)
   })
 
+  it('heartbeats go through the same queue and fence, and report a lost lease the same way', async () => {
+    const store = fakeStore(base)
+    const conflicts: Link[] = []
+    const writer = new FencedWriter(store, base, (current) => conflicts.push(current))
+    const [written, beat] = await Promise.all([writer.write(() => ({ from: ['awaiting_scan'], patch: {} })), writer.heartbeat()])
+    expect(written!.version).toBe(6)
+    expect(beat).toMatchObject({ version: 6, heartbeatAt: expect.any(String) })
+    store.steal()
+    expect(await writer.heartbeat()).toBeNull()
+    expect(conflicts).toHaveLength(1)
+    expect(store.calls.map((c) => c.fence)).toEqual([2, 2, 2])
+  })
+
   it('a plan with nothing to write resolves the current link; a store failure rejects that write only', async () => {
     const store = fakeStore(base)
     const writer = new FencedWriter(store, base, () => undefined)
     expect(await writer.write(() => null)).toBe(base)
-    const failing = new FencedWriter({ update: () => Promise.reject(new Error('throttled')) }, base, () => undefined)
+    const failing = new FencedWriter({ update: () => Promise.reject(new Error('throttled')), heartbeat: () => Promise.reject(new Error('throttled')) }, base, () => undefined)
     await expect(failing.write(() => ({ from: ['awaiting_scan'] }))).rejects.toThrow('throttled')
     await expect(failing.idle()).resolves.toBeUndefined()
   })

@@ -12,7 +12,7 @@ export class FencedWriter {
   readonly fence: number
 
   constructor(
-    private readonly store: Pick<LinkStore, 'update'>,
+    private readonly store: Pick<LinkStore, 'update' | 'heartbeat'>,
     /** The link as this holder last wrote or read it. */
     public link: Link,
     private readonly onConflict: (current: Link) => void,
@@ -31,11 +31,26 @@ export class FencedWriter {
    * rejects only on a store failure.
    */
   write(plan: (link: Link) => WritePlan | null): Promise<Link | null> {
+    return this.enqueue((link) => {
+      const update = plan(link)
+      return update ? this.store.update(link.id, { ...update, fence: this.fence }) : null
+    })
+  }
+
+  /**
+   * The lease renewal of a link in progress: not a visible change (no version, no updatedAt), and
+   * it returns the link, so a cancel or a lost lease is learnt here at the latest.
+   */
+  heartbeat(): Promise<Link | null> {
+    return this.enqueue((link) => this.store.heartbeat(link.id, { fence: this.fence }))
+  }
+
+  private enqueue(send: (link: Link) => Promise<Link> | null): Promise<Link | null> {
     const next = this.queue.then(async () => {
-      const update = plan(this.link)
-      if (!update) return this.link
+      const sent = send(this.link)
+      if (!sent) return this.link
       try {
-        this.link = await this.store.update(this.link.id, { ...update, fence: this.fence })
+        this.link = await sent
         return this.link
       } catch (error) {
         if (!(error instanceof StaleLinkError)) throw error

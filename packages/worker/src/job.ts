@@ -67,7 +67,7 @@ export class Job {
       case 'link': {
         let claimed: Link
         try {
-          claimed = await store.claim(linkId, job.from, job.to, { workerId, version: job.version })
+          claimed = await store.claim(linkId, job.from, job.to, { workerId, version: job.version, heartbeatAt: job.heartbeatAt })
         } catch (error) {
           if (!(error instanceof StaleLinkError || error instanceof NotFoundError)) throw error
           logger.info('someone else had the link first: nothing to do')

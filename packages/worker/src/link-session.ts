@@ -110,7 +110,8 @@ export class LinkSession {
       // A registration cannot be resumed on a new socket: a taken-over link starts its registration
       // over with the stored keys (new QRs continue the sequence; a code link gets a new code).
       if (takeover) await this.restartRegistration()
-      this.stoppers.push(keepLease(this.writer, { ms: settings.heartbeatMs, from: IN_PROGRESS_STATUSES, onLink: (l) => this.observe(l), logger: this.log }))
+      const writer = this.writer
+      this.stoppers.push(keepLease(() => writer.heartbeat(), { ms: settings.heartbeatMs, onLink: (l) => this.observe(l), logger: this.log }))
       const deadline = setTimeout(() => void this.end('expired', DEADLINE_ERROR), untilDeadline)
       this.stoppers.push(() => clearTimeout(deadline))
       await this.connect()

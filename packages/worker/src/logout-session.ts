@@ -4,7 +4,7 @@ import { closeReason, judgeClose } from './disconnect.ts'
 import { FencedWriter } from './fenced-writer.ts'
 import { keepLease } from './lease.ts'
 import type { SessionContext, SessionOutcome, StopRequest } from './link-session.ts'
-import { unlinked } from './link-updates.ts'
+import { heartbeat, unlinked } from './link-updates.ts'
 import type { LinkSocket } from './socket.ts'
 import type { AuthStateHandle } from './tracked-auth.ts'
 
@@ -44,7 +44,8 @@ export class LogoutSession {
       return { status: error instanceof StaleLinkError ? error.current.status : 'none', note: 'not_ours' }
     }
     const writer = this.writer
-    const stopHeartbeat = keepLease(writer, { ms: settings.heartbeatMs, from: ['linked'], onLink: () => undefined, logger })
+    // A linked link is not in the activity index: its heartbeat is a plain fenced write.
+    const stopHeartbeat = keepLease(() => writer.write(() => heartbeat(['linked'], new Date())), { ms: settings.heartbeatMs, onLink: () => undefined, logger })
     try {
       const auth = await this.ctx.openAuthState(linkId)
       const result = auth.state.creds.me ? await this.logOut(auth) : 'done'

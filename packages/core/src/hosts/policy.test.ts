@@ -19,8 +19,8 @@ describe('planJob: what a host does with a link id it was given', () => {
   })
 
   it('takes over a link that was handed over or whose worker went quiet, conditional on the version read', () => {
-    expect(planJob(link({ workerId: null }), NOW)).toEqual({ kind: 'link', from: ['awaiting_scan'], version: 4, takeover: true })
-    expect(planJob(link({ status: 'awaiting_code', heartbeatAt: ago(LEASE_STALE_MS) }), NOW)).toEqual({ kind: 'link', from: ['awaiting_code'], version: 4, takeover: true })
+    expect(planJob(link({ workerId: null }), NOW)).toEqual({ kind: 'link', from: ['awaiting_scan'], version: 4, heartbeatAt: ago(1000), takeover: true })
+    expect(planJob(link({ status: 'awaiting_code', heartbeatAt: ago(LEASE_STALE_MS) }), NOW)).toEqual({ kind: 'link', from: ['awaiting_code'], version: 4, heartbeatAt: ago(LEASE_STALE_MS), takeover: true })
   })
 
   it('gives up on a link that was pairing, or that has had too many holders already', () => {

@@ -20,8 +20,11 @@ export const MAX_LEASES = 3
 
 /** What a worker host should do with a link id it was given (by a dispatcher or its own sweep). */
 export type Job =
-  /** Run the link: a fresh claim of a pending link, or a takeover of one whose holder is gone. */
-  | { kind: 'link'; from: LinkStatus[]; to?: LinkStatus; version?: number; takeover: boolean }
+  /**
+   * Run the link: a fresh claim of a pending link, or a takeover of one whose holder is gone,
+   * conditional on the version and the heartbeat read (heartbeats do not move the version).
+   */
+  | { kind: 'link'; from: LinkStatus[]; to?: LinkStatus; version?: number; heartbeatAt?: string | null; takeover: boolean }
   /** Log the linked device out (a DELETE asked for it and no live worker is doing it). */
   | { kind: 'logout'; version: number }
   /** Nobody holds it and it may not be taken over again: end it failed/worker_lost. */
@@ -50,7 +53,7 @@ export function planJob(link: Link | null, now: number): Job {
   if (heldByLiveWorker(link, now)) return { kind: 'skip', why: 'held' }
   if (!RESUMABLE.includes(link.status)) return { kind: 'give_up', why: `its worker stopped while ${link.status}` }
   if (link.leaseToken >= MAX_LEASES) return { kind: 'give_up', why: `taken over ${link.leaseToken - 1} times already` }
-  return { kind: 'link', from: [link.status], version: link.version, takeover: true }
+  return { kind: 'link', from: [link.status], version: link.version, heartbeatAt: link.heartbeatAt, takeover: true }
 }
 
 /**

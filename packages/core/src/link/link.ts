@@ -36,6 +36,8 @@ export interface Link {
   error: LinkError | null
   metadata: Record<string, unknown>
   webhookUrl: string | null
+  /** Where the hosted page sends the person once the link is done (validated at create time); absent on older items. */
+  redirectUrl?: string | null
   createdAt: string
   updatedAt: string
   expiresAt: string
@@ -52,6 +54,15 @@ export interface Link {
   clientTokenHashes: string[]
 }
 
+/**
+ * The stored fields a link's public view is made of: `toLinkView` reads only these, and the
+ * tenant index projects exactly these (store/table.ts), so a list can render full views.
+ */
+export const LINK_VIEW_FIELDS = [
+  'id', 'status', 'method', 'phoneNumber', 'qr', 'pairingCode', 'account', 'error', 'metadata', 'redirectUrl', 'createdAt', 'updatedAt', 'expiresAt',
+] as const satisfies readonly (keyof Link)[]
+export type LinkViewSource = Pick<Link, (typeof LINK_VIEW_FIELDS)[number]>
+
 /** What a client sees: the stored link as of `now`. */
 export interface LinkView {
   id: string
@@ -63,6 +74,7 @@ export interface LinkView {
   account: LinkAccount | null
   error: LinkError | null
   metadata: Record<string, unknown>
+  redirectUrl: string | null
   createdAt: string
   updatedAt: string
   expiresAt: string
@@ -72,7 +84,7 @@ export interface LinkView {
 export const DEADLINE_ERROR: LinkError = linkEnding('deadline')
 
 /** A link past its deadline reads as expired even when nothing updated it (its worker may be dead). */
-export function effectiveStatus(link: Link, now: Date): { status: LinkStatus; error: LinkError | null } {
+export function effectiveStatus(link: Pick<Link, 'status' | 'error' | 'expiresAt'>, now: Date): { status: LinkStatus; error: LinkError | null } {
   if (isInProgress(link.status) && now.getTime() >= Date.parse(link.expiresAt)) {
     return { status: 'expired', error: DEADLINE_ERROR }
   }
@@ -88,7 +100,7 @@ export function pollAfterMs(status: LinkStatus): number | null {
   return status === 'pending' || status === 'starting' ? 500 : 1000
 }
 
-export function toLinkView(link: Link, now: Date = new Date()): LinkView {
+export function toLinkView(link: LinkViewSource, now: Date = new Date()): LinkView {
   const { status, error } = effectiveStatus(link, now)
   const live = isInProgress(status)
   const qr = live ? stillValid(link.qr, now) : null
@@ -102,6 +114,8 @@ export function toLinkView(link: Link, now: Date = new Date()): LinkView {
     account: link.account,
     error,
     metadata: link.metadata,
+    // Links stored before redirectUrl existed have none.
+    redirectUrl: link.redirectUrl ?? null,
     createdAt: link.createdAt,
     updatedAt: link.updatedAt,
     expiresAt: link.expiresAt,
