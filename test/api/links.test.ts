@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import jsQRModule from 'jsqr'
 import { PNG } from 'pngjs'
@@ -106,6 +107,32 @@ describe('POST /v1/links', () => {
   it('rejects a body over 64 KB with 413', async () => {
     const res = await api.request('/v1/links', { method: 'POST', key, json: { metadata: { blob: 'x'.repeat(70 * 1024) } } })
     await expectError(res, 413, 'payload_too_large')
+  })
+
+  it('closes the connection after a 413, so a keep-alive client can send its next request', async () => {
+    // One socket, reused while the server allows it: what a browser or an SDK's pool does.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const send = (method: string, path: string, headers: Record<string, string>, chunks: Buffer[] = []) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = httpRequest(`${api.url}${path}`, { method, agent, headers }, (res) => {
+          res.resume()
+          res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }))
+        })
+        req.on('error', reject)
+        for (const chunk of chunks) req.write(chunk)
+        req.end()
+      })
+    try {
+      for (let round = 0; round < 3; round++) {
+        const chunks = Array.from({ length: 16 }, () => Buffer.alloc(64 * 1024, 0x20)) // 1 MB of JSON whitespace
+        const tooLarge = await send('POST', '/v1/links', { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': String(16 * 64 * 1024) }, chunks)
+        const next = await send('GET', '/healthz', {}).catch((error: NodeJS.ErrnoException) => ({ status: error.code }))
+        expect(next.status).toBe(200)
+        expect(tooLarge).toEqual({ status: 413, connection: 'close' })
+      }
+    } finally {
+      agent.destroy()
+    }
   })
 
   it('replays an Idempotency-Key to the same link, and refuses it with another body', async () => {
