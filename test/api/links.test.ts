@@ -94,6 +94,16 @@ describe('POST /v1/links', () => {
     await expectError(await api.request('/v1/links', { method: 'POST', key, json }), 400, 'invalid_input', field)
   })
 
+  it('rejects deeply nested metadata with 400 naming metadata (5,000 levels in 10 KB)', async () => {
+    const body = `{"metadata":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`
+    const res = await api.request('/v1/links', { method: 'POST', key, body, headers: { 'content-type': 'application/json' } })
+    const error = await expectError(res, 400, 'invalid_input', 'metadata')
+    expect(error.error.message).toMatch(/levels deep/)
+    // 32 levels, the documented bound, is still accepted.
+    const ok = `{"metadata":{"a":${'['.repeat(31)}${']'.repeat(31)}}}`
+    expect((await api.request('/v1/links', { method: 'POST', key, body: ok, headers: { 'content-type': 'application/json' } })).status).toBe(201)
+  })
+
   it('rejects malformed JSON with 400', async () => {
     const res = await api.request('/v1/links', { method: 'POST', key, body: '{"method":', headers: { 'content-type': 'application/json' } })
     await expectError(res, 400, 'invalid_input')

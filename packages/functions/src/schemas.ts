@@ -1,7 +1,10 @@
 import { z } from '@hono/zod-openapi'
 import { LINK_ENDING_CODES, LINK_STATUSES } from '@wa-link-broker/core'
+import { nestsDeeperThan } from './json-depth.ts'
 
 export const MAX_METADATA_BYTES = 2048
+/** Checked before anything serialises the value: a deeper one would overflow the stack. */
+export const MAX_METADATA_DEPTH = 32
 
 export const ErrorSchema = z
   .object({
@@ -46,6 +49,7 @@ export const CreateLinkBodySchema = z
     webhookUrl: z.url({ protocol: /^https$/, hostname: z.regexes.domain }).max(2048).optional().openapi({ description: 'https only. Stored with the link; webhook delivery is not built yet (see docs/api.md), so poll meanwhile.' }),
     metadata: z
       .record(z.string().max(64), z.unknown())
+      .refine((value) => !nestsDeeperThan(value, MAX_METADATA_DEPTH), { message: `must nest at most ${MAX_METADATA_DEPTH} levels deep`, abort: true })
       .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
       .optional(),
     ttlSeconds: z.int().min(60).max(3600).optional().openapi({ description: 'How long the link may take before it expires. Default 300.' }),
