@@ -11,6 +11,7 @@ import {
   sweepStaleLinks,
   type Logger,
   type ResolvedRuntimeConfig,
+  type TenantLimits,
 } from '@wa-link-broker/core'
 import { buildDeps, createApp } from '@wa-link-broker/functions'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -28,7 +29,7 @@ export interface LocalStackOptions {
   /** Extra environment for every worker, on top of this process's own. */
   workerEnv?: Record<string, string>
   maxWorkers?: number
-  createLimitPerMinute?: number
+  limits?: Partial<TenantLimits>
 }
 
 export interface LocalStack {
@@ -61,7 +62,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       config,
       logger,
       local: true,
-      createLimitPerMinute: options.createLimitPerMinute,
+      limits: options.limits,
       launcher: (log) =>
         (launcher = new LocalProcessLauncher({
           command: [process.execPath, workerBundle],

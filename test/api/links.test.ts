@@ -2,7 +2,7 @@ import { Agent, request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import jsQRModule from 'jsqr'
 import { PNG } from 'pngjs'
-import { LinkStore } from '@wa-link-broker/core'
+import { LinkStore, MAX_CLIENT_TOKENS_PER_LINK } from '@wa-link-broker/core'
 import { startTestApi, type TestApi } from '../support/api.ts'
 
 // jsqr is CommonJS with `export default` typings: the default import is the function at run time.
@@ -161,6 +161,24 @@ describe('POST /v1/links', () => {
     // The same key belongs to each tenant separately.
     const other = await api.request('/v1/links', { method: 'POST', key: otherKey, json: { metadata: { a: 1 }, method: 'qr' }, headers })
     expect((await other.json()).link.id).not.toBe(first.link.id)
+  })
+
+  it('keeps a link small however often its Idempotency-Key is replayed: the first token and the 9 latest work', async () => {
+    const headers = { 'idempotency-key': `retry-storm-${Math.random()}` }
+    const first = await createLink({ method: 'qr' }, key, headers)
+    const replayTokens: string[] = []
+    for (let i = 0; i < 25; i++) replayTokens.push((await createLink({ method: 'qr' }, key, headers)).clientToken)
+    const stored = await store.get(first.link.id)
+    expect(stored!.clientTokenHashes).toHaveLength(MAX_CLIENT_TOKENS_PER_LINK)
+    const opens = async (token: string) => (await api.request(`/v1/links/${first.link.id}`, { key: token })).status
+    expect(await opens(first.clientToken)).toBe(200)
+    for (const token of replayTokens.slice(-(MAX_CLIENT_TOKENS_PER_LINK - 1))) expect(await opens(token)).toBe(200)
+    for (const token of replayTokens.slice(0, -(MAX_CLIENT_TOKENS_PER_LINK - 1))) expect(await opens(token)).toBe(404)
+
+    // Concurrent replays each get a working token and none is lost.
+    const concurrent = await Promise.all(Array.from({ length: 6 }, () => createLink({ method: 'qr' }, key, headers)))
+    for (const { clientToken } of concurrent) expect(await opens(clientToken)).toBe(200)
+    expect((await store.get(first.link.id))!.clientTokenHashes).toHaveLength(MAX_CLIENT_TOKENS_PER_LINK)
   })
 
   it('concurrent requests with one Idempotency-Key create one link', async () => {
@@ -350,7 +368,7 @@ describe('DELETE /v1/links/{id}', () => {
 
 describe('rate limits', () => {
   it('429 with Retry-After once a tenant starts too many links a minute', async () => {
-    const limited = await startTestApi({ createLimitPerMinute: 2 })
+    const limited = await startTestApi({ limits: { createPerMinute: 2 } })
     try {
       const k = await limited.newTenantKey('burst')
       expect((await limited.request('/v1/links', { method: 'POST', key: k, json: {} })).status).toBe(201)
@@ -364,6 +382,62 @@ describe('rate limits', () => {
     } finally {
       await limited.close()
     }
+  })
+})
+
+describe('limits', () => {
+  let limited: TestApi
+  beforeAll(async () => {
+    limited = await startTestApi({ limits: { activeLinks: 3 } })
+  })
+  afterAll(() => limited.close())
+  const post = (k: string, json: unknown) => limited.request('/v1/links', { method: 'POST', key: k, json })
+
+  it('3 pairing codes a minute per phone number, across tenants, counting QR → code switches', async () => {
+    const [a, b] = [await limited.newTenantKey('phone-a'), await limited.newTenantKey('phone-b')]
+    const number = '+1 415 555 0101'
+    const switched = (await (await post(a, {})).json()).link.id
+    for (const k of [a, b]) expect((await post(k, { method: 'code', phoneNumber: number })).status).toBe(201)
+    // A switch is a pairing-code request too: the third for this number.
+    expect((await limited.request(`/v1/links/${switched}/pairing-code`, { method: 'POST', key: a, json: { phoneNumber: number } })).status).toBe(202)
+    const refused = await post(b, { method: 'code', phoneNumber: '14155550101' })
+    const body = await expectError(refused, 429, 'rate_limited')
+    expect(body.error.message).toMatch(/pairing codes requested for this phone number \(at most 3 a minute\)/)
+    const retryAfter = Number(refused.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThanOrEqual(1)
+    expect(retryAfter).toBeLessThanOrEqual(60)
+    const another = (await (await post(b, {})).json()).link.id
+    await expectError(await limited.request(`/v1/links/${another}/pairing-code`, { method: 'POST', key: b, json: { phoneNumber: number } }), 429, 'rate_limited')
+    // Other numbers and QR links are not affected; a refused request used up nothing.
+    expect((await post(b, { method: 'code', phoneNumber: '+1 415 555 0102' })).status).toBe(201)
+  })
+
+  it(`caps a tenant's links in progress; finished, linked and expired ones do not count`, async () => {
+    const k = await limited.newTenantKey('busy')
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) ids.push((await (await post(k, { ttlSeconds: 120 })).json()).link.id)
+    const refused = await post(k, {})
+    const body = await expectError(refused, 429, 'rate_limited')
+    expect(body.error.message).toMatch(/links in progress for this tenant \(at most 3 at once\)/)
+    // Retry-After: when the first of them reaches its deadline at the latest.
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(100)
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(120)
+    // Another tenant has its own cap.
+    expect((await post(await limited.newTenantKey('idle'), {})).status).toBe(201)
+
+    const limitedStore = new LinkStore(limited.doc, limited.tableName)
+    expect((await limited.request(`/v1/links/${ids[0]}`, { method: 'DELETE', key: k })).status).toBe(200)
+    ids.push((await (await post(k, {})).json()).link.id)
+    await expectError(await post(k, {}), 429, 'rate_limited')
+    await limitedStore.update(ids[1], { from: ['pending'], patch: { expiresAt: new Date(Date.now() - 1000).toISOString() } })
+    ids.push((await (await post(k, {})).json()).link.id)
+    await expectError(await post(k, {}), 429, 'rate_limited')
+    await limitedStore.update(ids[2], { from: ['pending'], to: 'starting' })
+    await limitedStore.update(ids[2], { from: ['starting'], to: 'awaiting_scan' })
+    await limitedStore.update(ids[2], { from: ['awaiting_scan'], to: 'pairing' })
+    await limitedStore.update(ids[2], { from: ['pairing'], to: 'linked' })
+    expect((await post(k, {})).status).toBe(201)
+    await expectError(await post(k, {}), 429, 'rate_limited')
   })
 })
 

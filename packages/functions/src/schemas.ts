@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { LINK_ENDING_CODES, LINK_STATUSES } from '@wa-link-broker/core'
+import { LINK_ENDING_CODES, LINK_STATUSES, MAX_TTL_SECONDS, MIN_TTL_SECONDS } from '@wa-link-broker/core'
 import { nestsDeeperThan } from './json-depth.ts'
 
 export const MAX_METADATA_BYTES = 2048
@@ -52,7 +52,7 @@ export const CreateLinkBodySchema = z
       .refine((value) => !nestsDeeperThan(value, MAX_METADATA_DEPTH), { message: `must nest at most ${MAX_METADATA_DEPTH} levels deep`, abort: true })
       .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
       .optional(),
-    ttlSeconds: z.int().min(60).max(3600).optional().openapi({ description: 'How long the link may take before it expires. Default 300.' }),
+    ttlSeconds: z.int().min(MIN_TTL_SECONDS).max(MAX_TTL_SECONDS).optional().openapi({ description: 'How long the link may take before it expires. Default 300.' }),
   })
   .openapi('CreateLinkRequest')
 

@@ -5,6 +5,7 @@ import {
   createLogger,
   LinkService,
   LinkStore,
+  DEFAULT_TENANT_LIMITS,
   RateLimiter,
   selectKeyProvider,
   exportAuthState,
@@ -12,6 +13,7 @@ import {
   type LinkLauncher,
   type Logger,
   type ResolvedRuntimeConfig,
+  type TenantLimits,
 } from '@wa-link-broker/core'
 import type { AppDeps } from './deps.ts'
 
@@ -23,8 +25,8 @@ export interface WiringOptions {
   keys?: KeyProvider
   /** One machine (`npm start`, tests) rather than AWS: see AppDeps.local. Default false. */
   local?: boolean
-  /** Links a tenant may start a minute. */
-  createLimitPerMinute?: number
+  /** Per-tenant limits (parsed from the environment by the process); DEFAULT_TENANT_LIMITS for the rest. */
+  limits?: Partial<TenantLimits>
 }
 
 /** Builds the app's dependencies from configuration: the adapters' one shared composition root. */
@@ -34,7 +36,6 @@ export function buildDeps(options: WiringOptions): AppDeps {
   const doc = createDocumentClient(config)
   const store = new LinkStore(doc, config.tableName)
   const keys = options.keys ?? selectKeyProvider(config)
-  const limit = options.createLimitPerMinute ?? Number(process.env.CREATE_LIMIT_PER_MINUTE ?? 60)
   return {
     logger,
     local: options.local ?? false,
@@ -43,7 +44,8 @@ export function buildDeps(options: WiringOptions): AppDeps {
       store,
       launcher: options.launcher(logger),
       logger,
-      rateLimiter: new RateLimiter(doc, config.tableName, limit),
+      rateLimiter: new RateLimiter(doc, config.tableName),
+      limits: { ...DEFAULT_TENANT_LIMITS, ...options.limits },
       credentials: (linkId) => exportAuthState(linkId, { doc, tableName: config.tableName, keys }),
     }),
   }

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import { clientTokenOpensLink, newClientToken } from '../auth/client-token.ts'
-import { ConflictError, IdempotencyMismatchError, NotFoundError, ServiceUnavailableError } from '../errors.ts'
+import { ConflictError, IdempotencyMismatchError, NotFoundError, RateLimitedError, ServiceUnavailableError } from '../errors.ts'
 import { isLinkId, newLinkId } from '../ids.ts'
 import type { LinkLauncher } from '../launcher.ts'
 import type { ExportedAuthState } from '../auth-state/dynamodb-auth-state.ts'
-import type { RateLimiter } from '../rate-limit.ts'
+import { DEFAULT_TENANT_LIMITS, MAX_CLIENT_TOKENS_PER_LINK, PHONE_CODE_WINDOWS, type TenantLimits } from '../limits.ts'
+import type { RateLimit, RateLimiter } from '../rate-limit.ts'
 import { StaleLinkError, type LinkStore } from '../store/link-store.ts'
 import { linkEnding } from './endings.ts'
 import { effectiveStatus, type Link, type LinkMethod } from './link.ts'
@@ -21,6 +22,9 @@ export interface CreateLinkInput {
 }
 
 export const DEFAULT_TTL_SECONDS = 300
+/** The shortest and longest deadline a link may ask for (`ttlSeconds`). */
+export const MIN_TTL_SECONDS = 60
+export const MAX_TTL_SECONDS = 3600
 const SWITCHABLE_STATUSES: LinkStatus[] = ['pending', 'starting', 'awaiting_scan']
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
@@ -34,15 +38,19 @@ export interface LinkServiceDeps {
   /** Reads a linked session's decrypted auth state; absent where credentials are not served. */
   credentials?: (linkId: string) => Promise<ExportedAuthState>
   rateLimiter?: RateLimiter
+  /** Per-tenant limits; DEFAULT_TENANT_LIMITS unless configured. */
+  limits?: TenantLimits
   now?: () => Date
 }
 
 /** The link use cases, free of HTTP. */
 export class LinkService {
   private readonly now: () => Date
+  private readonly limits: TenantLimits
 
   constructor(private readonly deps: LinkServiceDeps) {
     this.now = deps.now ?? (() => new Date())
+    this.limits = deps.limits ?? DEFAULT_TENANT_LIMITS
   }
 
   async create(tenantId: string, input: CreateLinkInput, idempotencyKey?: string): Promise<{ link: Link; clientToken: string; replayed: boolean }> {
@@ -51,8 +59,15 @@ export class LinkService {
       const replay = await this.replay(tenantId, idempotencyKey, requestHash)
       if (replay) return replay
     }
-    await this.deps.rateLimiter?.consume(`create#${tenantId}`)
     const now = this.now()
+    await this.ensureCapacity(tenantId, now)
+    await this.deps.rateLimiter?.consume(
+      [
+        { subject: `create#${tenantId}`, limit: this.limits.createPerMinute, windowSeconds: 60, what: 'links started by this tenant' },
+        ...(input.method === 'code' && input.phoneNumber ? phoneCodeLimits(input.phoneNumber) : []),
+      ],
+      now,
+    )
     const { token, hash } = newClientToken()
     const link: Link = {
       id: newLinkId(),
@@ -93,8 +108,17 @@ export class LinkService {
     if (!link) throw new NotFoundError('The link created under this Idempotency-Key no longer exists.')
     // The original token's plaintext is gone by design; the replay gets a second token for the same link.
     const { token, hash } = newClientToken()
-    await this.deps.store.addClientTokenHash(link.id, hash)
+    await this.deps.store.addClientTokenHash(link.id, hash, MAX_CLIENT_TOKENS_PER_LINK)
     return { link, clientToken: token, replayed: true }
+  }
+
+  /** The per-tenant cap on links in progress at once, counted from the links themselves. */
+  private async ensureCapacity(tenantId: string, now: Date): Promise<void> {
+    const { count, firstDeadline } = await this.deps.store.countInProgress(tenantId, now, MAX_TTL_SECONDS)
+    if (count < this.limits.activeLinks) return
+    // A slot surely frees when the first of them reaches its deadline (sooner if one finishes).
+    const retryAfter = Math.max(1, Math.ceil((Date.parse(firstDeadline!) - now.getTime()) / 1000))
+    throw new RateLimitedError(retryAfter, `Too many links in progress for this tenant (at most ${this.limits.activeLinks} at once)`)
   }
 
   /**
@@ -170,6 +194,7 @@ export class LinkService {
     const { status } = effectiveStatus(link, this.now())
     if (link.method === 'code') throw new ConflictError('pairing_code_requested', 'This link already uses a pairing code.')
     if (!SWITCHABLE_STATUSES.includes(status)) throw new ConflictError('wrong_state', `A pairing code can only be requested while the link waits for a scan (it is ${status}).`)
+    await this.deps.rateLimiter?.consume(phoneCodeLimits(phoneNumber), this.now())
     try {
       return await this.deps.store.update(linkId, { from: SWITCHABLE_STATUSES, version: link.version, patch: { method: 'code', phoneNumber } })
     } catch (error) {
@@ -188,6 +213,11 @@ export class LinkService {
     this.deps.logger.info({ linkId, tenantId }, 'credentials read')
     return { link, state }
   }
+}
+
+/** Pairing codes sent to one number, whichever tenant asks (see PHONE_CODE_WINDOWS). */
+function phoneCodeLimits(phoneNumber: string): RateLimit[] {
+  return PHONE_CODE_WINDOWS.map(({ windowSeconds, limit }) => ({ subject: `code#${phoneNumber}`, limit, windowSeconds, what: 'pairing codes requested for this phone number' }))
 }
 
 function canonical(input: CreateLinkInput): unknown {

@@ -232,17 +232,70 @@ export class LinkStore {
     return eraseAuthState(id, { doc: this.doc, tableName: this.tableName })
   }
 
-  async addClientTokenHash(id: string, hash: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
+  /**
+   * Lets one more client token open the link, keeping at most `keep`: the first one (handed out at
+   * creation) always stays, and the oldest of the later ones makes room. Conditional on the list
+   * read, so concurrent additions never lose one another.
+   */
+  async addClientTokenHash(id: string, hash: string, keep: number): Promise<void> {
+    const names = { '#hashes': 'clientTokenHashes' }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: linkKey(id), ProjectionExpression: '#hashes', ExpressionAttributeNames: names, ConsistentRead: true }))
+      const current = res.Item?.clientTokenHashes as string[] | undefined
+      if (!current) throw new NotFoundError()
+      const [first, ...later] = current
+      const next = [first, ...[...later, hash].slice(-(keep - 1))]
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: linkKey(id),
+            UpdateExpression: 'SET #hashes = :next',
+            ConditionExpression: '#hashes = :current',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':next': next, ':current': current },
+          }),
+        )
+        return
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error
+      }
+    }
+    throw new ConflictError('idempotency_conflict', 'Too many concurrent requests with this Idempotency-Key; try again.')
+  }
+
+  /**
+   * How many of a tenant's links are in progress now (not final, not linked, deadline not passed),
+   * and when the first of them reaches its deadline. Counted from the links themselves, so the
+   * number cannot drift: only links created within `maxLifetimeSeconds` can still be in progress,
+   * so only those are read (the per-tenant create limit bounds how many that is).
+   */
+  async countInProgress(tenantId: string, now: Date, maxLifetimeSeconds: number): Promise<{ count: number; firstDeadline: string | null }> {
+    const since = new Date(now.getTime() - maxLifetimeSeconds * 1000).toISOString()
+    const values: Record<string, unknown> = { ':gpk': tenantPartition(tenantId), ':since': since, ':now': now.toISOString() }
+    IN_PROGRESS_STATUSES.forEach((s, i) => (values[`:live${i}`] = s))
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
         TableName: this.tableName,
-        Key: linkKey(id),
-        UpdateExpression: 'SET #hashes = list_append(#hashes, :hash)',
-        ConditionExpression: 'attribute_exists(#hashes)',
-        ExpressionAttributeNames: { '#hashes': 'clientTokenHashes' },
-        ExpressionAttributeValues: { ':hash': [hash] },
-      }),
+        IndexName: T.tenantIndex.name,
+        KeyConditionExpression: '#gpk = :gpk AND #gsk >= :since',
+        FilterExpression: `#status IN (${IN_PROGRESS_STATUSES.map((_, i) => `:live${i}`).join(', ')}) AND #expiresAt > :now`,
+        ProjectionExpression: '#expiresAt',
+        ExpressionAttributeNames: { '#gpk': T.tenantIndex.partitionKey, '#gsk': T.tenantIndex.sortKey, '#status': 'status', '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: values,
+      },
     )
+    let count = 0
+    let firstDeadline: string | null = null
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        count++
+        const deadline = item.expiresAt as string
+        if (!firstDeadline || deadline < firstDeadline) firstDeadline = deadline
+      }
+    }
+    return { count, firstDeadline }
   }
 
   /** Links in progress whose last sign of life (creation or heartbeat) is older than `before`. */
