@@ -198,6 +198,61 @@ describe('POST /v1/links', () => {
   })
 })
 
+describe('relink (POST /v1/links {relinkOf})', () => {
+  /** Walks a stored link to `linked` (what its worker would write), then optionally to `unlinked`. */
+  async function linkIt(id: string, unlink: boolean) {
+    await store.update(id, { from: ['pending'], to: 'starting' })
+    await store.update(id, { from: ['starting'], to: 'awaiting_scan' })
+    await store.update(id, { from: ['awaiting_scan'], to: 'pairing' })
+    await store.update(id, { from: ['pairing'], to: 'linked' })
+    if (unlink) await store.update(id, { from: ['linked'], to: 'unlinked' })
+  }
+
+  it("starts over for an unlinked link with its method, phone number and metadata; the old one points to the new", async () => {
+    const old = await createLink({ method: 'code', phoneNumber: '+1 415 555 0199', metadata: { user: 'u7', plan: 'pro' } })
+    await linkIt(old.link.id, true)
+    const res = await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: old.link.id } })
+    expect(res.status).toBe(201)
+    const { link } = await res.json()
+    expect(link).toMatchObject({ status: 'pending', method: 'code', phoneNumber: '14155550199', metadata: { user: 'u7', plan: 'pro' }, relinkOf: old.link.id, relinkedTo: null })
+    expect(await (await api.request(`/v1/links/${old.link.id}`, { key })).json()).toMatchObject({ status: 'unlinked', relinkedTo: link.id, relinkOf: null })
+    // Once only: a second relink of the same link is refused.
+    await expectError(await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: old.link.id } }), 409, 'not_relinkable')
+  })
+
+  it('what the request gives wins over the old link', async () => {
+    const old = await createLink({ method: 'code', phoneNumber: '+1 415 555 0198', metadata: { user: 'u8' } })
+    await linkIt(old.link.id, true)
+    const { link } = await createLink({ relinkOf: old.link.id, method: 'qr', metadata: { user: 'u8', attempt: 2 } })
+    expect(link).toMatchObject({ method: 'qr', phoneNumber: '14155550198', metadata: { user: 'u8', attempt: 2 }, relinkOf: old.link.id })
+  })
+
+  it('a linked link (its device was logged out) is logged out first, as DELETE does', async () => {
+    const old = await createLink({ metadata: { user: 'u9' } })
+    await linkIt(old.link.id, false)
+    const { link } = await createLink({ relinkOf: old.link.id })
+    expect(link).toMatchObject({ metadata: { user: 'u9' }, relinkOf: old.link.id })
+    expect(api.launcher).toMatchObject({ launched: expect.arrayContaining([{ linkId: old.link.id, mode: 'logout' }, { linkId: link.id, mode: 'link' }]) })
+  })
+
+  it('concurrent relinks of one link start exactly one new link', async () => {
+    const old = await createLink()
+    await linkIt(old.link.id, true)
+    const results = await Promise.all(Array.from({ length: 4 }, () => api.request('/v1/links', { method: 'POST', key, json: { relinkOf: old.link.id } })))
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409])
+  })
+
+  it('refuses a link in progress (409), a foreign or unknown one (404), and a malformed id (400)', async () => {
+    const running = await createLink()
+    await expectError(await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: running.link.id } }), 409, 'not_relinkable')
+    const foreign = await createLink({}, otherKey)
+    await linkIt(foreign.link.id, true)
+    await expectError(await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: foreign.link.id } }), 404, 'not_found')
+    await expectError(await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: 'lnk_00000000000000000000000000' } }), 404, 'not_found')
+    await expectError(await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: 'nope' } }), 400, 'invalid_input', 'relinkOf')
+  })
+})
+
 describe('auth', () => {
   it.each([
     ['no header', undefined],

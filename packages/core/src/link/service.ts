@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import { clientTokenOpensLink, newClientToken } from '../auth/client-token.ts'
-import { ConflictError, IdempotencyMismatchError, NotFoundError, RateLimitedError, ServiceUnavailableError } from '../errors.ts'
+import { ConflictError, IdempotencyMismatchError, NotFoundError, RateLimitedError, ServiceUnavailableError, ValidationError } from '../errors.ts'
 import { isLinkId, newLinkId } from '../ids.ts'
 import type { LinkLauncher } from '../launcher.ts'
 import type { ExportedAuthState } from '../auth-state/dynamodb-auth-state.ts'
@@ -12,14 +12,23 @@ import { linkEnding } from './endings.ts'
 import { effectiveStatus, type Link, type LinkMethod } from './link.ts'
 import { IN_PROGRESS_STATUSES, isFinal, type LinkStatus } from './status.ts'
 
+/** What a request asked for; what it leaves out takes a default (for a relink: the old link's). */
 export interface CreateLinkInput {
-  method: LinkMethod
-  /** Already normalised to E.164 digits. */
-  phoneNumber: string | null
-  webhookUrl: string | null
-  metadata: Record<string, unknown>
-  ttlSeconds: number
+  /** Default "qr"; a relink: the old link's. */
+  method?: LinkMethod
+  /** Already normalised to E.164 digits. Required for "code"; a relink: the old link's. */
+  phoneNumber?: string | null
+  webhookUrl?: string | null
+  /** Default {}; a relink: the old link's. */
+  metadata?: Record<string, unknown>
+  /** Default DEFAULT_TTL_SECONDS. */
+  ttlSeconds?: number
+  /** Start over for this link of the tenant: one that ended `unlinked`, or a `linked` one whose device was logged out. */
+  relinkOf?: string
 }
+
+/** A link may be relinked once it is unlinked, or while linked (its device is then logged out first). */
+export const RELINKABLE_STATUSES: readonly LinkStatus[] = ['linked', 'unlinked']
 
 export const DEFAULT_TTL_SECONDS = 300
 /** The shortest and longest deadline a link may ask for (`ttlSeconds`). */
@@ -59,12 +68,16 @@ export class LinkService {
       const replay = await this.replay(tenantId, idempotencyKey, requestHash)
       if (replay) return replay
     }
+    const old = input.relinkOf ? await this.relinkable(tenantId, input.relinkOf) : undefined
+    const method = input.method ?? old?.method ?? 'qr'
+    const phoneNumber = input.phoneNumber ?? old?.phoneNumber ?? null
+    if (method === 'code' && !phoneNumber) throw new ValidationError('phoneNumber', 'is required when method is "code"')
     const now = this.now()
     await this.ensureCapacity(tenantId, now)
     await this.deps.rateLimiter?.consume(
       [
         { subject: `create#${tenantId}`, limit: this.limits.createPerMinute, windowSeconds: 60, what: 'links started by this tenant' },
-        ...(input.method === 'code' && input.phoneNumber ? phoneCodeLimits(input.phoneNumber) : []),
+        ...(method === 'code' && phoneNumber ? phoneCodeLimits(phoneNumber) : []),
       ],
       now,
     )
@@ -73,31 +86,46 @@ export class LinkService {
       id: newLinkId(),
       tenantId,
       status: 'pending',
-      method: input.method,
-      phoneNumber: input.phoneNumber,
+      method,
+      phoneNumber,
       qr: null,
       pairingCode: null,
       account: null,
       error: null,
-      metadata: input.metadata,
-      webhookUrl: input.webhookUrl,
+      metadata: input.metadata ?? old?.metadata ?? {},
+      webhookUrl: input.webhookUrl ?? null,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000).toISOString(),
+      expiresAt: new Date(now.getTime() + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000).toISOString(),
       version: 1,
       leaseToken: 0,
       heartbeatAt: null,
       clientTokenHashes: [hash],
+      relinkOf: old?.id ?? null,
+      relinkedTo: null,
     }
-    const result = await this.deps.store.create(link, idempotencyKey ? { key: idempotencyKey, requestHash, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } : undefined)
+    const idempotency = idempotencyKey ? { key: idempotencyKey, requestHash, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } : undefined
+    const result = await this.deps.store.create(link, idempotency, RELINKABLE_STATUSES)
     if (!result.created) {
       // Lost a race with a concurrent request carrying the same key.
       const replay = await this.replay(tenantId, idempotencyKey!, requestHash)
       if (replay) return replay
       throw new ConflictError('idempotency_conflict', 'A concurrent request with this Idempotency-Key is in progress.')
     }
-    this.deps.logger.info({ linkId: link.id, tenantId, method: link.method }, 'link created')
+    this.deps.logger.info({ linkId: link.id, tenantId, method: link.method, relinkOf: link.relinkOf ?? undefined }, 'link created')
+    // The old device's credentials are dead or about to be replaced: log it out as DELETE would.
+    if (old?.status === 'linked') await this.unlink(old).catch((err) => this.deps.logger.warn({ err, linkId: old.id }, 'could not start the logout of the relinked link; DELETE it to retry'))
     return { link: await this.launch(link, 'link'), clientToken: token, replayed: false }
+  }
+
+  /** The tenant's link a relink starts over for: 404 like any foreign link; 409 unless it can be relinked. */
+  private async relinkable(tenantId: string, linkId: string): Promise<Link> {
+    const old = await this.read({ kind: 'tenant', tenantId }, linkId)
+    if (old.relinkedTo) throw new ConflictError('not_relinkable', `The link was already relinked to ${old.relinkedTo}.`)
+    if (!RELINKABLE_STATUSES.includes(old.status)) {
+      throw new ConflictError('not_relinkable', `Only a linked or unlinked link can be relinked (it is ${effectiveStatus(old, this.now()).status}).`)
+    }
+    return old
   }
 
   private async replay(tenantId: string, key: string, requestHash: string) {
