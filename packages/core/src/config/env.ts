@@ -22,12 +22,13 @@ const unsetIfEmpty = (value: unknown) => (typeof value === 'string' && value.tri
 
 /** A whole number in [min, max]; unset stays unset. */
 export function envOptionalInt({ min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {}) {
+  const range = max === Number.MAX_SAFE_INTEGER ? `(at least ${min})` : `from ${min} to ${max}`
   return z.preprocess(
     unsetIfEmpty,
     z
       .string()
       .trim()
-      .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+      .regex(/^\d+$/, `must be a whole number ${range}`)
       .transform(Number)
       .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
       .optional(),
