@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { deriveApiKey, envInt, envString, MIN_KEY_PASSPHRASE_LENGTH, parseEnv, parseKeyId } from '@wa-link-broker/core'
+import { deriveApiKey, envInt, envString, envUrl, MIN_KEY_PASSPHRASE_LENGTH, parseEnv, parseKeyId } from '@wa-link-broker/core'
 import { apiEnvSchema } from '@wa-link-broker/functions'
 
 const port = (fallback: number) => envInt(fallback, { min: 1, max: 65535 })
@@ -15,6 +15,8 @@ export const startEnvSchema = apiEnvSchema
     HOST: envString().transform((value) => value ?? '127.0.0.1'),
     DYNAMODB_PORT: port(8000),
     DATA_DIR: envString().transform((value) => (value ? resolve(value) : undefined)),
+    /** A running simulator's control URL (`npm run sim`), for /demo's "scan with the simulator" button. */
+    SIM_CONTROL_URL: envUrl(['http', 'https']),
     DEV_API_KEY: envString()
       .refine(
         (value) => value === undefined || parseKeyId(value) !== null || value.length >= MIN_KEY_PASSPHRASE_LENGTH,

@@ -80,6 +80,7 @@ async function main(log: Logger) {
     port: config.PORT,
     host: config.HOST,
     devApiKey: config.DEV_API_KEY,
+    simulatorControlUrl: config.SIM_CONTROL_URL,
     limits: { createPerMinute: config.CREATE_LIMIT_PER_MINUTE, activeLinks: config.ACTIVE_LINK_LIMIT },
     logger: createLogger({ name: 'api', level: config.LOG_LEVEL }, destination),
   })
@@ -95,7 +96,11 @@ async function main(log: Logger) {
   process.stdout.write(
     [
       '',
-      `wa-link-broker is running on ${url}`,
+      'wa-link-broker is running. Start here:',
+      '',
+      `  Demo:                   ${url}/demo   (start a link and watch its hosted page)`,
+      '',
+      `  API:                    ${url}`,
       `  API key (tenant "dev"): ${stack.apiKey}`,
       `                          ${keyNote}`,
       `  Data:                   ${config.DATA_DIR ? `kept in ${config.DATA_DIR}` : 'in memory, gone when you stop (set DATA_DIR=.data/dynamodb to keep links and keys)'}`,

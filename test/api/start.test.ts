@@ -82,6 +82,11 @@ describe('npm start', () => {
     const run = npmStart({ PORT: String(port), DYNAMODB_PORT: String(dynamoPort) })
     const key = (await run.waitFor(/API key \(tenant "dev"\): (wlb_\S+)/))[1]
     expect(run.output()).toContain(`curl -s -X POST http://localhost:${port}/v1/links`)
+    // The demo comes first, and works; it never shows the key.
+    expect(/https?:\/\/\S+/.exec(run.output())![0]).toBe(`http://localhost:${port}/demo`)
+    const demo = await fetch(`http://127.0.0.1:${port}/demo`)
+    expect(demo.status).toBe(200)
+    expect(await demo.text()).not.toContain(key)
     expect(run.output()).toMatch(/new on every start: set DEV_API_KEY/)
     expect(run.output()).toMatch(/in memory, gone when you stop \(set DATA_DIR=/)
     const res = await fetch(`http://127.0.0.1:${port}/v1/links`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' })

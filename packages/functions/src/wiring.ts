@@ -27,6 +27,8 @@ export interface WiringOptions {
   local?: boolean
   /** Per-tenant limits (parsed from the environment by the process); DEFAULT_TENANT_LIMITS for the rest. */
   limits?: Partial<TenantLimits>
+  /** Local only: see AppDeps.simulatorControlUrl. */
+  simulatorControlUrl?: string
 }
 
 /** Builds the app's dependencies from configuration: the adapters' one shared composition root. */
@@ -39,6 +41,7 @@ export function buildDeps(options: WiringOptions): AppDeps {
   return {
     logger,
     local: options.local ?? false,
+    simulatorControlUrl: options.simulatorControlUrl,
     apiKeys: new ApiKeyVerifier(new ApiKeyStore(doc, config.tableName)),
     links: new LinkService({
       store,
