@@ -590,6 +590,8 @@ export interface components {
              * @example +1 (234) 567-8901
              */
             phoneNumber?: string;
+            /** @description Start over for this link (unlinked, or linked with its device logged out): the new link takes its method, phone number and metadata unless given here; the old one gets `relinkedTo`. A linked one is logged out first. */
+            relinkOf?: string;
             /** @description How long the link may take before it expires. Default 300. */
             ttlSeconds?: number;
             /**
@@ -668,6 +670,10 @@ export interface components {
                 sequence: number;
                 value: string;
             } | null;
+            /** @description The link that was started over for this one. */
+            relinkedTo: string | null;
+            /** @description The link this one was started over for (POST with `relinkOf`). */
+            relinkOf: string | null;
             /** @enum {string} */
             status: "pending" | "starting" | "awaiting_scan" | "awaiting_code" | "pairing" | "linked" | "expired" | "failed" | "cancelled" | "unlinked";
             /** Format: date-time */
