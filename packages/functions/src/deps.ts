@@ -1,9 +1,10 @@
-import type { ApiKeyVerifier, LinkService, Logger } from '@wa-link-broker/core'
+import type { ApiKeyVerifier, BrandingStore, LinkService, Logger } from '@wa-link-broker/core'
 import type { AuthEnv } from './auth.ts'
 
 /** Everything the HTTP edge needs from the domain; built once per process by an adapter. */
 export interface AppDeps {
   links: LinkService
+  branding: BrandingStore
   apiKeys: ApiKeyVerifier
   logger: Logger
   /**

@@ -1,6 +1,7 @@
 import {
   ApiKeyStore,
   ApiKeyVerifier,
+  BrandingStore,
   createDocumentClient,
   createLogger,
   LinkService,
@@ -38,18 +39,20 @@ export function buildDeps(options: WiringOptions): AppDeps {
   const doc = createDocumentClient(config)
   const store = new LinkStore(doc, config.tableName)
   const keys = options.keys ?? selectKeyProvider(config)
+  const links = new LinkService({
+    store,
+    launcher: options.launcher(logger),
+    logger,
+    rateLimiter: new RateLimiter(doc, config.tableName),
+    limits: { ...DEFAULT_TENANT_LIMITS, ...options.limits },
+    credentials: (linkId) => exportAuthState(linkId, { doc, tableName: config.tableName, keys }),
+  })
   return {
     logger,
     local: options.local ?? false,
     simulatorControlUrl: options.simulatorControlUrl,
     apiKeys: new ApiKeyVerifier(new ApiKeyStore(doc, config.tableName)),
-    links: new LinkService({
-      store,
-      launcher: options.launcher(logger),
-      logger,
-      rateLimiter: new RateLimiter(doc, config.tableName),
-      limits: { ...DEFAULT_TENANT_LIMITS, ...options.limits },
-      credentials: (linkId) => exportAuthState(linkId, { doc, tableName: config.tableName, keys }),
-    }),
+    links,
+    branding: new BrandingStore(doc, config.tableName, { service: links, store }),
   }
 }

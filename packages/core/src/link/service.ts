@@ -19,6 +19,8 @@ export interface CreateLinkInput {
   /** Already normalised to E.164 digits. Required for "code"; a relink: the old link's. */
   phoneNumber?: string | null
   webhookUrl?: string | null
+  /** Already validated (webUrlProblem). */
+  redirectUrl?: string | null
   /** Default {}; a relink: the old link's. */
   metadata?: Record<string, unknown>
   /** Default DEFAULT_TTL_SECONDS. */
@@ -94,6 +96,7 @@ export class LinkService {
       error: null,
       metadata: input.metadata ?? old?.metadata ?? {},
       webhookUrl: input.webhookUrl ?? null,
+      redirectUrl: input.redirectUrl ?? null,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000).toISOString(),

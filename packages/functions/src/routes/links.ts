@@ -6,7 +6,7 @@ import type { AppDeps } from '../deps.ts'
 import { linkPageUrl } from '../page/url.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
 import {
-  CreateLinkBodySchema,
+  createLinkBodySchema,
   CreatedLinkSchema,
   errorResponses,
   IdempotencyHeaderSchema,
@@ -16,7 +16,7 @@ import {
   ListQuerySchema,
 } from '../schemas.ts'
 
-export function linkRoutes({ links, apiKeys }: AppDeps) {
+export function linkRoutes({ links, apiKeys, local }: AppDeps) {
   const tenantOnly = authenticate(apiKeys, { clientToken: false })
   const tenantOrClient = authenticate(apiKeys, { clientToken: true })
   const app = newRouter()
@@ -30,7 +30,7 @@ export function linkRoutes({ links, apiKeys }: AppDeps) {
       middleware: [tenantOnly] as const,
       request: {
         headers: IdempotencyHeaderSchema,
-        body: { content: { 'application/json': { schema: CreateLinkBodySchema } }, required: false },
+        body: { content: { 'application/json': { schema: createLinkBodySchema(local) } }, required: false },
       },
       responses: {
         201: { description: 'Created (or replayed under the same Idempotency-Key).', content: { 'application/json': { schema: CreatedLinkSchema } } },
