@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { DEFAULT_CONNECTION_CONFIG } from 'baileys'
 import { createDocumentClient, createLogger, ensureTable } from '@wa-link-broker/core'
 import { LogCapture } from '../test/support/api.ts'
 import { PRELOAD_PATH, startSimulator } from '../test/wa-sim/index.ts'
@@ -29,7 +30,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
 const dynamo = await startDynamoDbLocal()
 const sim = await startSimulator({ refs: 6 })
-const workerEnv = { WA_WS_URL: sim.url, NODE_OPTIONS: `--import ${PRELOAD_PATH}`, LOG_LEVEL: 'info' }
+// The version pinned as the tests do: a worker never asks web.whatsapp.com (no internet here).
+const workerEnv = { WA_WS_URL: sim.url, NODE_OPTIONS: `--import ${PRELOAD_PATH}`, LOG_LEVEL: 'info', WA_VERSION: DEFAULT_CONNECTION_CONFIG.version.join('.') }
 
 async function stackOf(name: string, warmWorkers: number) {
   const logs = new LogCapture()
@@ -40,7 +42,7 @@ async function stackOf(name: string, warmWorkers: number) {
     workerEnv,
     warmWorkers,
     maxWorkers: 20,
-    createLimitPerMinute: 10_000,
+    limits: { createPerMinute: 10_000, activeLinks: 1000 },
   })
   return { stack, logs, auth: { authorization: `Bearer ${stack.apiKey}` } }
 }

@@ -18,6 +18,7 @@ import {
   type ExitedWorker,
   type Logger,
   type ResolvedRuntimeConfig,
+  type TenantLimits,
 } from '@wa-link-broker/core'
 import { buildDeps, createApp, LOCAL_DEV_TENANT } from '@wa-link-broker/functions'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -35,12 +36,12 @@ export interface LocalStackOptions {
   /** Extra environment for every worker, on top of this process's own. */
   workerEnv?: Record<string, string>
   maxWorkers?: number
+  limits?: Partial<TenantLimits>
   /** A running simulator's control URL, for /demo's "scan with the simulator" button. */
   simulatorControlUrl?: string
-  createLimitPerMinute?: number
   /**
    * Warm hosts kept running (restarted if they die); links go to them and, when they are full, to
-   * more hosts started on demand. 0: no hosts, one worker process per link. Default: WARM_WORKERS, else 1.
+   * more hosts started on demand. 0: no hosts, one worker process per link (WARM_WORKERS=0). Default 1.
    */
   warmWorkers?: number
   /**
@@ -82,8 +83,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   mkdirSync(cacheDir, { recursive: true })
   const bundleDir = mkdtempSync(join(cacheDir, 'worker-'))
   const { file: workerBundle } = await buildWorker({ outDir: bundleDir })
-  const warmWorkers = options.warmWorkers ?? Number(process.env.WARM_WORKERS ?? 1)
-  if (!Number.isInteger(warmWorkers) || warmWorkers < 0) throw new Error(`Invalid configuration: WARM_WORKERS: must be a whole number (0 = one worker process per link)`)
+  const warmWorkers = options.warmWorkers ?? 1
   const store = new LinkStore(doc, config.tableName)
   const registry = new HostRegistry(doc, config.tableName)
   const requests = new LogoutRequests(doc, config.tableName, store)
@@ -133,8 +133,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       config,
       logger,
       local: true,
+      limits: options.limits,
       simulatorControlUrl: options.simulatorControlUrl,
-      createLimitPerMinute: options.createLimitPerMinute,
       launcher: () => dispatcher,
     }),
   )

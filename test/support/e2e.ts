@@ -1,4 +1,5 @@
 import { describe } from 'vitest'
+import { DEFAULT_CONNECTION_CONFIG } from 'baileys'
 import { createLogger, LinkStore, toLinkView, type LinkView } from '@wa-link-broker/core'
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.ts'
 import { PRELOAD_PATH, startControlServer, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
@@ -69,7 +70,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     config: { tableName, region: 'us-east-1', dynamodbEndpoint: endpoint },
     port: 0,
     warmWorkers: warm,
-    createLimitPerMinute: 1000,
+    limits: { createPerMinute: 1000, activeLinks: 1000 },
     settleStoppedWorkers: options.settleStoppedWorkers,
     logger: createLogger({ level: 'debug', name: 'api' }, logs),
     simulatorControlUrl: control?.url,
@@ -78,6 +79,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       NODE_OPTIONS: `--import ${PRELOAD_PATH}`,
       LOG_LEVEL: 'debug',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Hermetic: never ask web.whatsapp.com for the latest version (wa-readiness.test.ts does, locally).
+      WA_VERSION: DEFAULT_CONNECTION_CONFIG.version.join('.'),
       ...(options.qrTimeoutMs ? { WA_QR_TIMEOUT_MS: String(options.qrTimeoutMs) } : {}),
       ...options.workerEnv,
     },

@@ -5,6 +5,7 @@ import { parseWorkerSettings } from '../../packages/worker/src/config.ts'
 import { LinkSession, type SessionContext } from '../../packages/worker/src/link-session.ts'
 import { Reachability } from '../../packages/worker/src/reachability.ts'
 import type { LinkSocket, SocketHandlers } from '../../packages/worker/src/socket.ts'
+import { createWaVersionResolver } from '../../packages/worker/src/wa-version.ts'
 import { LogCapture } from '../support/api.ts'
 import { createTestTable } from '../support/store.ts'
 import { createMemoryAuthState } from '../wa-sim/index.ts'
@@ -79,6 +80,7 @@ function session(linkId: string, env: Record<string, string> = {}) {
     settings: parseWorkerSettings({ LINK_ID: linkId, ...env }),
     workerId: 'test-host',
     reachability: new Reachability(logger, undefined),
+    waVersion: createWaVersionResolver({ pinned: [2, 3000, 1], logger }),
   }
   const s = new LinkSession(ctx)
   const run = async () => s.run(await store.claim(linkId, ['pending'], 'starting', { workerId: ctx.workerId }), false)

@@ -28,9 +28,9 @@ function run(env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: n
 
 describe('the worker process', () => {
   it('refuses a bad configuration at start, naming the variable, before touching anything', async () => {
-    const { code, out } = await run({ WORKER_MODE: 'host', WORKER_MAX_SESSIONS: 'lots', TABLE_NAME: 'nowhere' })
+    const { code, out } = await run({ WORKER_MODE: 'host', WORKER_MAX_SESSIONS: 'lots', TABLE_NAME: 'nowhere-table' })
     expect(code).toBe(1)
-    expect(out.trim()).toBe('Invalid configuration: WORKER_MAX_SESSIONS: must be a whole number of sessions')
+    expect(out.trim()).toBe('Invalid configuration: WORKER_MAX_SESSIONS: must be a whole number from 1 to 1000')
   })
 
   it('a host started for a link that needs nothing exits once idle, and removes its item', async () => {

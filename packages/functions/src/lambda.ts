@@ -1,10 +1,12 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
 import { handle } from 'hono/aws-lambda'
-import { createDocumentClient, Dispatcher, EcsLauncher, HostRegistry, resolveRuntimeConfig, RuntimeConfigError } from '@wa-link-broker/core'
+import { createDocumentClient, createLogger, Dispatcher, EcsLauncher, HostRegistry, RuntimeConfigError } from '@wa-link-broker/core'
 import { createApp } from './app.ts'
+import { loadApiConfig } from './config.ts'
 import { buildDeps } from './wiring.ts'
 
-const config = resolveRuntimeConfig()
+// Parsed once per Lambda instance: a bad value fails the instance's start, naming the variable.
+const { runtime: config, logLevel, limits, warmWorkers } = loadApiConfig()
 if (!config.ecs) throw new RuntimeConfigError('No ECS task is linked: the API cannot start workers.')
 const ecs = config.ecs
 
@@ -12,13 +14,15 @@ const ecs = config.ecs
 const app = createApp(
   buildDeps({
     config,
+    limits,
+    logger: createLogger({ name: 'api', level: logLevel }),
     // Warm hosts first (the ECS service, plus hosts started for earlier links); a new task only when
     // none has room. WARM_WORKERS=0: one task per link, as before hosts existed.
     launcher: (logger) =>
       new Dispatcher({
         registry: new HostRegistry(createDocumentClient(config), config.tableName),
         launcher: new EcsLauncher({ ecs: new ECSClient({ region: config.region }), ...ecs, logger }),
-        warm: process.env.WARM_WORKERS !== '0',
+        warm: warmWorkers,
         logger,
       }),
   }),

@@ -1,22 +1,12 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
-import {
-  createDocumentClient,
-  createLogger,
-  Dispatcher,
-  EcsLauncher,
-  HostRegistry,
-  LinkStore,
-  LogoutRequests,
-  resolveRuntimeConfig,
-  sweepLogouts,
-  sweepStaleLinks,
-} from '@wa-link-broker/core'
+import { createDocumentClient, createLogger, Dispatcher, EcsLauncher, HostRegistry, LinkStore, LogoutRequests, sweepLogouts, sweepStaleLinks } from '@wa-link-broker/core'
+import { loadSweeperConfig } from './config.ts'
 
 // The scheduled sweeper (sst.aws.CronV2 "Sweeper", once a minute): settles links whose worker died,
 // and sends again the logouts whose worker died (when an ECS task is linked to start one).
 // Built once per Lambda instance; warm invocations reuse the client.
-const config = resolveRuntimeConfig()
-const logger = createLogger({ name: 'sweeper' })
+const { runtime: config, logLevel, warmWorkers } = loadSweeperConfig()
+const logger = createLogger({ name: 'sweeper', level: logLevel })
 const doc = createDocumentClient(config)
 const store = new LinkStore(doc, config.tableName)
 const requests = new LogoutRequests(doc, config.tableName, store)
@@ -24,7 +14,7 @@ const dispatcher = config.ecs
   ? new Dispatcher({
       registry: new HostRegistry(doc, config.tableName),
       launcher: new EcsLauncher({ ecs: new ECSClient({ region: config.region }), ...config.ecs, logger }),
-      warm: process.env.WARM_WORKERS !== '0',
+      warm: warmWorkers,
       logger,
     })
   : undefined

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { LINK_ID_PATTERN, type WorkerMode } from '@wa-link-broker/core'
+import { envInt, envLogLevel, envOptionalInt, envUrl, LINK_ID_PATTERN, parseEnv, storeEnvShape, type WorkerMode } from '@wa-link-broker/core'
+import { parseWaVersion, type WaVersion } from './wa-version.ts'
 
 /** Everything the worker reads from its environment, parsed once at start (the store's own config aside). */
 export interface WorkerSettings {
@@ -16,6 +17,10 @@ export interface WorkerSettings {
   waWebSocketUrl?: string
   /** Passed to Baileys `qrTimeout`; unset = Baileys' default rotation (60 s, then 20 s). */
   qrTimeoutMs?: number
+  /** `WA_VERSION`: the WhatsApp Web version to announce, instead of resolving the latest. */
+  waVersion?: WaVersion
+  /** `WA_VERSION_URL`: where the latest version is read instead of web.whatsapp.com/sw.js. */
+  waVersionUrl?: string
   /** How often each session renews its lease (and learns of changes it was not poked about). */
   heartbeatMs: number
   /** How often the host reads its own item for new links and pokes. */
@@ -36,69 +41,56 @@ export const DEFAULT_HOST_SESSIONS = 50
 export const DEFAULT_IDLE_EXIT_MS = 5 * 60_000
 
 const unsetIfEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value)
-const whole = (what: string, max = Number.MAX_SAFE_INTEGER) =>
-  z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      .regex(/^\d+$/, `must be a whole number of ${what}`)
-      .transform(Number)
-      .pipe(z.number().int().positive(`must be a positive number of ${what}`).max(max, `must be at most ${max}`))
-      .optional(),
-  )
-const ms = whole('milliseconds')
 
-const schema = z
+/** The worker's environment: one schema, parsed once at start. */
+export const workerEnvSchema = z
   .object({
     WORKER_MODE: z.preprocess(unsetIfEmpty, z.enum(['link', 'logout', 'host'], { error: 'must be "link", "logout" or "host"' }).default('link')),
     LINK_ID: z.preprocess(unsetIfEmpty, z.string().regex(LINK_ID_PATTERN, 'must be a link id (lnk_…)').optional()),
     WORKER_HOST_ID: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, . _ -').optional()),
-    WORKER_MAX_SESSIONS: whole('sessions', 1000),
-    WORKER_IDLE_EXIT_MS: z.preprocess(unsetIfEmpty, z.string().regex(/^\d+$/, 'must be a whole number of milliseconds (0 = never)').transform(Number).optional()),
-    WA_WS_URL: z.preprocess(unsetIfEmpty, z.string().regex(/^wss?:\/\/\S+$/, 'must be a ws:// or wss:// URL').optional()),
-    WA_QR_TIMEOUT_MS: ms,
-    WORKER_HEARTBEAT_MS: ms,
-    WORKER_POLL_MS: ms,
-    WORKER_SWEEP_MS: ms,
-    WORKER_MAX_RECONNECTS: whole('attempts'),
-    WORKER_LOGOUT_TIMEOUT_MS: ms,
-    WORKER_DRAIN_MS: ms,
-    WORKER_PAIRING_GRACE_MS: ms,
-    BAILEYS_LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(['silent', 'trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('warn')),
+    WORKER_MAX_SESSIONS: envInt(DEFAULT_HOST_SESSIONS, { min: 1, max: 1000 }),
+    WORKER_IDLE_EXIT_MS: envOptionalInt({ min: 0 }),
+    WA_WS_URL: envUrl(['ws', 'wss']),
+    WA_QR_TIMEOUT_MS: envOptionalInt(),
+    WA_VERSION: z.preprocess(unsetIfEmpty, z.string().transform((text, ctx) => parseWaVersion(text) ?? (ctx.addIssue({ code: 'custom', message: 'must look like 2.3000.1012345678' }), z.NEVER)).optional()),
+    WA_VERSION_URL: envUrl(['http', 'https']),
+    WORKER_HEARTBEAT_MS: envInt(3000),
+    WORKER_POLL_MS: envInt(100),
+    WORKER_SWEEP_MS: envInt(2000),
+    WORKER_MAX_RECONNECTS: envInt(5),
+    WORKER_LOGOUT_TIMEOUT_MS: envInt(30_000),
+    WORKER_DRAIN_MS: envInt(90_000),
+    WORKER_PAIRING_GRACE_MS: envInt(10_000),
+    LOG_LEVEL: envLogLevel(),
+    BAILEYS_LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(['silent', 'trace', 'debug', 'info', 'warn', 'error', 'fatal'], { error: 'must be a pino level' }).default('warn')),
+    ...storeEnvShape,
   })
   .superRefine((env, ctx) => {
     if (env.WORKER_MODE !== 'host' && !env.LINK_ID) ctx.addIssue({ code: 'custom', path: ['LINK_ID'], message: `is required when WORKER_MODE is "${env.WORKER_MODE}"` })
   })
 
-export class ConfigurationError extends Error {
-  override name = 'ConfigurationError'
-}
-
-/** Parses the worker's environment; throws `Invalid configuration: NAME: reason` for the first bad variable. */
+/** Parses the worker's environment; throws `Invalid configuration: NAME: reason` for each bad variable. */
 export function parseWorkerSettings(env: Record<string, string | undefined>): WorkerSettings {
-  const parsed = schema.safeParse(env)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new ConfigurationError(`Invalid configuration: ${String(issue.path[0] ?? 'environment')}: ${issue.message}`)
-  }
-  const e = parsed.data
+  const e = parseEnv(workerEnvSchema, env)
   const host = e.WORKER_MODE === 'host'
   return {
     mode: e.WORKER_MODE,
     linkId: e.LINK_ID,
     hostId: e.WORKER_HOST_ID,
-    maxSessions: host ? (e.WORKER_MAX_SESSIONS ?? DEFAULT_HOST_SESSIONS) : 1,
+    maxSessions: host ? e.WORKER_MAX_SESSIONS : 1,
     // A host started for a waiting link is overflow: it goes once idle. The warm floor stays.
     idleExitMs: host ? (e.WORKER_IDLE_EXIT_MS ?? (e.LINK_ID ? DEFAULT_IDLE_EXIT_MS : 0)) : 0,
     waWebSocketUrl: e.WA_WS_URL,
     qrTimeoutMs: e.WA_QR_TIMEOUT_MS,
-    heartbeatMs: e.WORKER_HEARTBEAT_MS ?? 3000,
-    pollMs: e.WORKER_POLL_MS ?? 100,
-    sweepMs: e.WORKER_SWEEP_MS ?? 2000,
-    maxReconnects: e.WORKER_MAX_RECONNECTS ?? 5,
-    logoutTimeoutMs: e.WORKER_LOGOUT_TIMEOUT_MS ?? 30_000,
-    drainMs: e.WORKER_DRAIN_MS ?? 90_000,
-    pairingGraceMs: e.WORKER_PAIRING_GRACE_MS ?? 10_000,
+    waVersion: e.WA_VERSION,
+    waVersionUrl: e.WA_VERSION_URL,
+    heartbeatMs: e.WORKER_HEARTBEAT_MS,
+    pollMs: e.WORKER_POLL_MS,
+    sweepMs: e.WORKER_SWEEP_MS,
+    maxReconnects: e.WORKER_MAX_RECONNECTS,
+    logoutTimeoutMs: e.WORKER_LOGOUT_TIMEOUT_MS,
+    drainMs: e.WORKER_DRAIN_MS,
+    pairingGraceMs: e.WORKER_PAIRING_GRACE_MS,
     baileysLogLevel: e.BAILEYS_LOG_LEVEL,
   }
 }

@@ -10,6 +10,7 @@ describe('judgeClose', () => {
     [boom(401, 'Connection Failure'), { kind: 'logged_out' }],
     [boom(440, 'Stream Errored (conflict)'), { kind: 'replaced' }],
     [boom(408, 'QR refs attempts ended'), { kind: 'qr_exhausted' }],
+    [boom(405, 'Connection Failure'), { kind: 'version_rejected' }],
     [boom(408, 'WebSocket Error (connect ECONNREFUSED 127.0.0.1:9)', { code: 'ECONNREFUSED' }), { kind: 'unreachable', reason: 'connect ECONNREFUSED 127.0.0.1:9' }],
     [boom(408, 'WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.invalid)', { code: 'ENOTFOUND' }), { kind: 'unreachable', reason: 'getaddrinfo ENOTFOUND web.whatsapp.invalid' }],
     [boom(408, 'Connection was lost'), { kind: 'retry', reason: '408: Connection was lost' }],

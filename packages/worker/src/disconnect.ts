@@ -1,5 +1,7 @@
 // Baileys' DisconnectReason values, written out so this module does not load Baileys at start-up.
 const DisconnectReason = { restartRequired: 515, loggedOut: 401, connectionReplaced: 440, timedOut: 408 } as const
+/** `<failure reason="405"/>`: WhatsApp no longer accepts the client version the socket announced. */
+const VERSION_REJECTED = 405
 
 /** What a closed Baileys socket means for the link. */
 export type CloseVerdict =
@@ -8,6 +10,7 @@ export type CloseVerdict =
   | { kind: 'logged_out' }
   | { kind: 'replaced' }
   | { kind: 'qr_exhausted' }
+  | { kind: 'version_rejected' }
   /** The WebSocket never got through (refused, no such host, timed out): worth saying plainly once. */
   | { kind: 'unreachable'; reason: string }
   | { kind: 'retry'; reason: string }
@@ -33,6 +36,8 @@ export function judgeClose({ statusCode, message, networkCode }: ClosedSocket): 
       return { kind: 'logged_out' }
     case DisconnectReason.connectionReplaced:
       return { kind: 'replaced' }
+    case VERSION_REJECTED:
+      return { kind: 'version_rejected' }
     case DisconnectReason.timedOut:
       // 408 is also connectionLost, and what Baileys reports for a WebSocket that could not connect:
       // only the message and the network error tell them apart.

@@ -18,6 +18,7 @@ import { accountOf, endedWith, formatPairingCode, handedOver, linkedAs, pairingC
 import type { Reachability } from './reachability.ts'
 import type { LinkSocket, SocketOpener } from './socket.ts'
 import type { AuthStateHandle } from './tracked-auth.ts'
+import type { WaVersionResolver } from './wa-version.ts'
 
 /** What one session needs from its process; nothing in it is shared mutable state between sessions. */
 export interface SessionContext {
@@ -32,6 +33,8 @@ export interface SessionContext {
   /** Recorded on the link by the claim: the host the API pokes. */
   workerId: string
   reachability: Reachability
+  /** The WhatsApp Web version each socket announces (wa-version.ts); one per process, cached. */
+  waVersion: WaVersionResolver
 }
 
 export interface SessionOutcome {
@@ -69,6 +72,8 @@ export class LinkSession {
   private code: 'none' | 'requesting' | 'shown' = 'none'
   private paired = false
   private reconnects = 0
+  /** WhatsApp refused our version once (405) and the version was read again. */
+  private versionRefreshed = false
   /** Set once the session is writing its end (or handing over): socket events are ignored from then on. */
   private ending = false
   private finished = false
@@ -179,15 +184,27 @@ export class LinkSession {
     const generation = ++this.socketGeneration
     this.qrsOnThisSocket = 0
     const auth = this.auth!
+    const { version } = await this.ctx.waVersion.resolve()
     this.log.debug('connecting to WhatsApp')
-    const sock = await this.ctx.openSocket(auth.state, this.log, {
-      onConnectionUpdate: (update) => {
-        if (generation === this.socketGeneration) void this.onConnectionUpdate(update).catch((error) => this.crash(error))
+    const sock = await this.ctx.openSocket(
+      auth.state,
+      this.log,
+      {
+        onConnectionUpdate: (update) => {
+          if (generation === this.socketGeneration) void this.onConnectionUpdate(update).catch((error) => this.crash(error))
+        },
+        onCredsUpdate: () => {
+          this.credsSaved = this.credsSaved.then(() => auth.saveCreds()).catch((err) => this.log.error({ err }, 'saving creds failed'))
+        },
+        // WhatsApp asks this account for a passkey, which a companion cannot give: end now, not at the deadline.
+        onPasskeyGate: (type) => {
+          if (generation !== this.socketGeneration) return
+          this.log.warn({ notification: type }, 'WhatsApp asked for a passkey')
+          void this.end('failed', linkEnding('passkey_required'))
+        },
       },
-      onCredsUpdate: () => {
-        this.credsSaved = this.credsSaved.then(() => auth.saveCreds()).catch((err) => this.log.error({ err }, 'saving creds failed'))
-      },
-    })
+      version,
+    )
     // The session may have ended while the socket was being made.
     if (this.finished || this.ending || generation !== this.socketGeneration) sock.end(undefined)
     else this.sock = sock
@@ -266,6 +283,13 @@ export class LinkSession {
         return this.end('failed', linkEnding('replaced'))
       case 'qr_exhausted':
         return this.end('expired', linkEnding('qr_exhausted'))
+      case 'version_rejected': {
+        // The version may have gone stale since it was read: read it once more and try again.
+        if (this.versionRefreshed) return this.end('failed', linkEnding('version_rejected'))
+        this.versionRefreshed = true
+        await this.ctx.waVersion.refresh()
+        return this.connect()
+      }
       case 'unreachable':
       case 'retry': {
         const { maxReconnects } = this.ctx.settings

@@ -72,9 +72,10 @@ export class LogoutSession {
 
   /** Connects with the stored credentials and logs out: `done` once WhatsApp has confirmed it. */
   private async logOut(auth: AuthStateHandle): Promise<'done' | 'unconfirmed' | 'stopped'> {
-    const { settings, logger, openSocket, reachability } = this.ctx
+    const { settings, logger, openSocket, reachability, waVersion } = this.ctx
     for (let attempt = 0; attempt <= settings.maxReconnects; attempt++) {
       if (this.stopRequest || this.lost) return 'stopped'
+      const { version } = await waVersion.resolve()
       let closed!: (result: 'done' | 'retry') => void
       const outcome = new Promise<'done' | 'retry'>((resolve) => (closed = resolve))
       const sock = await openSocket(auth.state, logger, {
@@ -88,9 +89,10 @@ export class LogoutSession {
           // A logout (ours, or one already done from the phone) closes with 401.
           const verdict = judgeClose(closeReason(update.lastDisconnect?.error))
           if (verdict.kind === 'unreachable') reachability.unreachable(verdict.reason)
+          if (verdict.kind === 'version_rejected') void waVersion.refresh().catch(() => undefined)
           closed(verdict.kind === 'logged_out' ? 'done' : 'retry')
         },
-      })
+      }, version)
       this.sock = sock
       const timer = setTimeout(() => {
         sock.end(undefined)

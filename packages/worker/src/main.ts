@@ -20,6 +20,7 @@ import { resolveHostId } from './host-id.ts'
 import { Reachability } from './reachability.ts'
 import { baileysSockets, loadBaileys } from './socket.ts'
 import { trackKeyWrites } from './tracked-auth.ts'
+import { createWaVersionResolver } from './wa-version.ts'
 
 async function main(): Promise<number> {
   let settings
@@ -38,6 +39,9 @@ async function main(): Promise<number> {
   const keys = selectKeyProvider(config)
   const store = new LinkStore(doc, config.tableName)
   const registry = new HostRegistry(doc, config.tableName)
+  // One per process, cached: resolved now, while the host registers (a failure is reported when a socket needs it).
+  const waVersion = createWaVersionResolver({ pinned: settings.waVersion, sourceUrl: settings.waVersionUrl, logger })
+  waVersion.resolve().catch(() => undefined)
   const host = new Host({
     hostId,
     settings,
@@ -51,6 +55,7 @@ async function main(): Promise<number> {
       openSocket: baileysSockets(settings),
       settings,
       reachability: new Reachability(logger, settings.waWebSocketUrl),
+      waVersion,
     },
   })
 

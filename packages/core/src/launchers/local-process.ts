@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import type { Logger } from 'pino'
 import type { LaunchRequest, LinkLauncher } from '../launcher.ts'
+import { dieWithParent } from '../process/die-with-parent.ts'
 import { LaunchError } from './errors.ts'
 
 export interface LocalProcessLauncherOptions {
@@ -104,6 +105,8 @@ export class LocalProcessLauncher implements LinkLauncher {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const tag = request.linkId ?? hostId
+    // Stopped even if this process is SIGKILLed and runs no cleanup (see dieWithParent).
+    dieWithParent(child)
     // The slot is taken now, not at 'spawn', so a burst of launches cannot overshoot the cap.
     let markExited!: () => void
     const worker: RunningWorker = { request, hostId, exited: new Promise((resolve) => (markExited = resolve)) }
