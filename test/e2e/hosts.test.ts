@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LinkView } from '@wa-link-broker/core'
 import { isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
+import { PasskeyRequiredError } from '../wa-sim/index.ts'
 
 /** The host (and its pid) holding a link. */
 async function holder(e2e: E2E, linkId: string) {
@@ -57,6 +58,15 @@ describe('one warm host', () => {
     expect(isAlive(a.pid)).toBe(true)
     // And it takes the next link as before.
     await e2e.startAwaitingScan()
+  })
+
+  it('an account that needs a passkey ends its link failed/passkey_required; the host goes on', async () => {
+    const phoneNumber = '15550007702'
+    e2e.sim.requirePasskey(phoneNumber)
+    const { id, pid, view } = await e2e.startAwaitingScan()
+    await expect(e2e.sim.scan(view.qr!.value, { phoneNumber })).rejects.toBeInstanceOf(PasskeyRequiredError)
+    expect(await e2e.waitFor(id, (l) => l.status === 'failed')).toMatchObject({ error: { code: 'passkey_required' } })
+    expect(isAlive(pid)).toBe(true)
   })
 
   it('a host that dies right after taking a link, before claiming it: the link still gets a QR', async () => {

@@ -30,7 +30,9 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'text/javascript' }).end(`self.__swData=JSON.parse("{\\"client_revision\\":${revision}}")`)
   })
   await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve))
-  e2e = await startE2E({ sim: { minVersion: version(NEW) }, workerEnv: { WA_VERSION: '', WA_VERSION_URL: `http://127.0.0.1:${(source.address() as AddressInfo).port}/sw.js` } })
+  // One worker process per link, so each link's worker reads the version afresh and the reads can be
+  // counted; a warm host reads it once at start and keeps it (the 405 refresh is the same code).
+  e2e = await startE2E({ warm: 0, sim: { minVersion: version(NEW) }, workerEnv: { WA_VERSION: '', WA_VERSION_URL: `http://127.0.0.1:${(source.address() as AddressInfo).port}/sw.js` } })
   e2e.sim.on('version-rejected', (v: string) => rejected.push(v))
 })
 afterAll(async () => {
