@@ -123,7 +123,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (options.settleStoppedWorkers === false) return
     // While everything stops, no link is handed to another host: those left end worker_lost.
     const deps = { store, registry, requests, logger: launcherLog, ...(stopping ? {} : { dispatcher }) }
-    const settle = settleStoppedWorker(deps, { hostId: worker.hostId, linkId: worker.request.linkId, patienceMs: 5000 })
+    const settle = settleStoppedWorker(deps, { hostId: worker.hostId, linkId: worker.request.linkId, mode: worker.request.mode, patienceMs: 5000 })
       .catch((err) => launcherLog.error({ err, hostId: worker.hostId }, 'settling a stopped worker failed'))
       .finally(() => settles.delete(settle))
     settles.add(settle)

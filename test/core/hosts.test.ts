@@ -161,6 +161,20 @@ describe('settleStoppedWorker', () => {
   })
 })
 
+describe('settleStoppedWorker after a normal exit', () => {
+  it('a link worker that exits once linked leaves a logout asked for meanwhile to its own worker', async () => {
+    const { store, registry, requests } = await setup()
+    const link = await newLink(store, { status: 'linked', workerId: null, leaseToken: 1 })
+    await requests.request(link.id)
+    const dispatcher = new Dispatcher({ registry, launcher: new LoggingLauncher(logger), warm: false, logger })
+    expect(await settleStoppedWorker({ store, registry, dispatcher, requests, logger }, { hostId: 'gone', linkId: link.id, mode: 'link' })).toEqual({ handedOver: 0, lost: 0, logoutsRetried: 0 })
+    expect(await requests.get(link.id)).toMatchObject({ attempts: 1 })
+    // The logout worker itself dying before its claim is another matter: sent again.
+    expect(await settleStoppedWorker({ store, registry, dispatcher, requests, logger }, { hostId: 'gone2', linkId: link.id, mode: 'logout' })).toMatchObject({ logoutsRetried: 1 })
+    expect(await requests.get(link.id)).toMatchObject({ attempts: 2 })
+  })
+})
+
 describe('sweepStaleLinks with adoption (the hosts’ peer sweep)', () => {
   it('adopts a link never claimed after a few seconds and one whose holder went quiet; ends what it cannot adopt', async () => {
     const { store } = await setup()

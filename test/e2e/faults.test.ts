@@ -186,7 +186,9 @@ inEachWorkerMode('endings and faults, end to end', ({ warm }) => {
     try {
       expect((await e2e.request(`/v1/links/${id}`, { method: 'DELETE' })).status).toBe(202)
       await waitUntil(async () => (await e2e.store.get(id))!.leaseToken > linked.leaseToken, 10_000, 'a logout worker to claim the link')
-      process.kill((await e2e.workerPid(id))!, 'SIGKILL')
+      const pid = await e2e.workerPid(id)
+      expect(pid, `the process of ${(await e2e.store.get(id))!.workerId}`).toBeDefined()
+      process.kill(pid!, 'SIGKILL')
     } finally {
       e2e.sim.setResponseDelay(0)
     }

@@ -96,8 +96,9 @@ describe('Lambda bundles', () => {
       expect(r.stderr).toBe('')
       const out = JSON.parse(r.stdout)
       expect(out).toMatchObject({ created: 201, read: 200, link: { status: 'pending', method: 'code', phoneNumber: '12345678901' } })
+      // No warm host has registered in this table: the dispatcher starts one more host, for this link.
       expect(ecs.calls).toHaveLength(1)
-      expect(ecs.calls[0].input).toMatchObject({ cluster: env.ECS_CLUSTER, overrides: { containerOverrides: [{ environment: [{ name: 'LINK_ID', value: out.link.id }, { name: 'WORKER_MODE', value: 'link' }] }] } })
+      expect(ecs.calls[0].input).toMatchObject({ cluster: env.ECS_CLUSTER, overrides: { containerOverrides: [{ environment: [{ name: 'LINK_ID', value: out.link.id }, { name: 'WORKER_MODE', value: 'host' }] }] } })
     })
 
     it('sweeper: sweeps the table', async () => {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { WorkerMode } from '../launcher.ts'
 import { linkEnding } from '../link/endings.ts'
 import { isInProgress } from '../link/status.ts'
 import { StaleLinkError, type LinkStore } from '../store/link-store.ts'
@@ -21,6 +22,8 @@ export interface StoppedWorker {
   hostId: string
   /** The link it was started for (LINK_ID), in case it died before its host item listed it. */
   linkId?: string
+  /** What it was started as (WORKER_MODE): a `logout` worker's LINK_ID is a linked link, any other's is not. */
+  mode?: WorkerMode
   /** Wait this long for a warm host to take a link before ending it (a restarting host registers meanwhile). */
   patienceMs?: number
 }
@@ -53,7 +56,9 @@ export async function settleStoppedWorker(deps: SettleDeps, worker: StoppedWorke
   for (const id of ids) {
     const link = await store.get(id)
     if (!link) continue
-    const ours = link.workerId === worker.hostId || link.workerId === null || link.status === 'pending'
+    // Its lease, or nobody's while it was assigned to this worker (listed, or what it was started for).
+    const startedFor = id === worker.linkId && (worker.mode === 'logout') === (link.status === 'linked')
+    const ours = link.workerId === worker.hostId || (link.workerId === null && (host?.links.includes(id) || startedFor))
     if (link.status === 'linked' && link.logoutRequestedAt && ours && deps.requests && dispatcher) {
       try {
         // Let go of the dead worker's lease first, so the next worker does not wait for it to go stale.
