@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createLogger, LaunchError, LocalProcessLauncher, type LocalProcessLauncherOptions } from '@wa-link-broker/core'
+import { createLogger, LaunchError, LocalProcessLauncher, type ExitedWorker, type LocalProcessLauncherOptions } from '@wa-link-broker/core'
 
 const FAKE_WORKER = fileURLToPath(new URL('../fixtures/fake-worker.mjs', import.meta.url))
 
@@ -122,6 +122,28 @@ describe('LocalProcessLauncher', () => {
     expect(l.running()).toBe(0)
     expect(l.queued()).toBe(0)
     expect(entries.some((e) => e.worker === 'lnk_wait' && e.msg === 'worker started')).toBe(false)
+  })
+
+  it('gives each worker its own host id, starts a warm host without LINK_ID, and reports every exit', async () => {
+    const { entries, logger } = capture()
+    const exits: ExitedWorker[] = []
+    process.env.LINK_ID = 'lnk_inherited_from_parent'
+    try {
+      const l = launcher({ logger, onExit: (w) => exits.push(w) })
+      await l.launch({ mode: 'host' })
+      await l.launch({ linkId: 'lnk_b', mode: 'host' })
+      await until(() => exits.length === 2)
+    } finally {
+      delete process.env.LINK_ID
+    }
+    const ups = entries.filter((e) => e.msg === 'fake worker up')
+    const warm = ups.find((e) => e.linkId === null)!
+    const overflow = ups.find((e) => e.linkId === 'lnk_b')!
+    expect(warm).toMatchObject({ mode: 'host', hostId: expect.stringMatching(new RegExp(`^local-${process.pid}-[0-9a-f]{12}$`)) })
+    expect(overflow.hostId).not.toBe(warm.hostId)
+    expect(exits.map((e) => [e.hostId, e.request, e.code]).sort()).toEqual(
+      [[warm.hostId, { mode: 'host' }, 0], [overflow.hostId, { linkId: 'lnk_b', mode: 'host' }, 0]].sort(),
+    )
   })
 
   it('rejects launch() when the worker cannot be spawned', async () => {
