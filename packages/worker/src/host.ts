@@ -1,5 +1,6 @@
 import {
   endAbandoned,
+  HOST_HEARTBEAT_MS,
   LEASE_STALE_MS,
   linkEnding,
   sweepLogouts,
@@ -26,8 +27,6 @@ export interface HostDeps {
   sessions: Omit<JobContext, 'linkId' | 'logger' | 'workerId'>
 }
 
-/** How often a host renews its own item; a dispatcher skips hosts silent for HOST_STALE_MS (10 s). */
-const HOST_HEARTBEAT_MS = 2000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**

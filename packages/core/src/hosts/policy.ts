@@ -10,8 +10,10 @@ import { isFinal, type LinkStatus } from '../link/status.ts'
 export const LEASE_STALE_MS = 10_000
 /** A link nobody holds (never claimed, or handed over) for this long is adopted by a peer host with room. */
 export const UNCLAIMED_ADOPT_MS = 3_000
-/** A host that has not heart-beaten for this long is offered no new links. */
+/** A host that has not heart-beaten for this long is offered no new links… */
 export const HOST_STALE_MS = 10_000
+/** …and it heart-beats this often. */
+export const HOST_HEARTBEAT_MS = 2_000
 /**
  * Every claim takes the next fencing token, so `leaseToken` counts a link's holders. A link that
  * already had this many is not taken over again: a link that keeps killing its hosts ends instead.
