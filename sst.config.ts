@@ -26,7 +26,9 @@ export default $config({
   async run() {
     const { createTableInput, tableDefinition } = await import('./packages/core/src/store/table.ts')
     const { RESOURCE_NAMES } = await import('./packages/core/src/runtime-config.ts')
-    const { LAZY_SDK_PARTS, REQUIRE_BANNER } = await import('./scripts/lambda-bundling.ts')
+    const { LAMBDA_BUILD_COMMAND, LAMBDA_HANDLER, LAMBDA_OUT_DIR } = await import('./scripts/lambda-bundling.ts')
+    const { execFileSync } = await import('node:child_process')
+    const { join } = await import('node:path')
     const prod = $app.stage === 'prod'
 
     // ---- DynamoDB: translate the CreateTable input into sst.aws.Dynamo args.
@@ -106,18 +108,17 @@ export default $config({
       dev: { command: 'npx tsx packages/worker/src/main.ts' },
     })
 
+    // ---- Lambda code: what ships is what check:infra invokes. The build `npm run build` runs (one
+    // directory per LAMBDA_ENTRIES name) runs here, before any Function, so a deploy can never ship
+    // a stale dist; SST then deploys each directory as it is (`bundle`: no SST bundler, no SST
+    // banner), adding only its encrypted link file, resource.enc.
+    const [command, ...args] = LAMBDA_BUILD_COMMAND
+    execFileSync(command, args, { cwd: $cli.paths.root, stdio: 'inherit' })
+    const shipped = (name: string) => ({ bundle: join($cli.paths.root, LAMBDA_OUT_DIR, name), handler: LAMBDA_HANDLER })
+
     // ---- API: the Hono app on Lambda with a function URL.
-    const nodejs = {
-      format: 'esm' as const,
-      minify: true,
-      banner: REQUIRE_BANNER,
-      // The SDK's hot path is bundled (a cold import of the runtime's unbundled copy costs ~150 ms
-      // more); the credential providers it loads lazily, and never on Lambda, come from the
-      // nodejs22.x runtime. Measured in docs/deploy.md.
-      esbuild: { external: LAZY_SDK_PARTS },
-    }
     const api = new sst.aws.Function('Api', {
-      handler: 'packages/functions/src/lambda.handler',
+      ...shipped('api'),
       runtime: 'nodejs22.x',
       architecture: 'arm64',
       memory: '512 MB',
@@ -125,21 +126,19 @@ export default $config({
       url: true,
       link: [table, worker, dataKey],
       environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
-      nodejs,
     })
 
     // ---- Sweeper: marks links whose worker died; one run a minute.
     new sst.aws.CronV2('Sweeper', {
       schedule: 'rate(1 minute)',
       function: {
-        handler: 'packages/functions/src/sweeper.handler',
+        ...shipped('sweeper'),
         runtime: 'nodejs22.x',
         architecture: 'arm64',
         memory: '256 MB',
         timeout: '50 seconds',
         link: [table],
         environment: { TABLE_NAME: table.name },
-        nodejs,
       },
     })
 

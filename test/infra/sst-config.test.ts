@@ -20,7 +20,10 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
   const cases: [string, (s: string) => string, RegExp][] = [
     ['TTL attribute changed', (s) => s.replace('ttl: tableDefinition.ttlAttribute', "ttl: 'expiresAt'"), /table ttl "expiresAt" != core "ttl"/],
     ['the task link removed from the function', (s) => s.replace('link: [table, worker, dataKey]', 'link: [table, dataKey]'), /function must link the task/],
-    ['wrong handler export for the sweeper', (s) => s.replace('packages/functions/src/sweeper.handler', 'packages/functions/src/sweeper.main'), /does not export "main"/],
+    ['the sweeper bundled by SST from source', (s) => s.replace("...shipped('sweeper'),", "handler: 'packages/functions/src/sweeper.handler',"), /cron Sweeper must deploy a prebuilt bundle/],
+    ['no build before deploy (a stale dist could ship)', (s) => s.replace('execFileSync(command, args, { cwd: $cli.paths.root, stdio: \'inherit\' })', 'void execFileSync'), /must run `npm run build` exactly once, ran it 0 times/],
+    ['a handler outside the bundle', (s) => s.replace('handler: LAMBDA_HANDLER })', "handler: 'lambda.handler' })"), /handler must be "index.handler"/],
+    ['the API deploying the sweeper bundle', (s) => s.replace("...shipped('api'),", "...shipped('sweeper'),"), /the api bundle must be deployed by exactly one function, is by none/],
     ['a GSI dropped', (s) => s.replace('(def.GlobalSecondaryIndexes ?? []).map(', '(def.GlobalSecondaryIndexes ?? []).slice(1).map('), /table globalIndexes/],
     ['Dockerfile path wrong', (s) => s.replace("dockerfile: 'packages/worker/Dockerfile'", "dockerfile: 'worker/Dockerfile'"), /Dockerfile "worker\/Dockerfile" does not exist/],
     ['key rotation off', (s) => s.replace('enableKeyRotation: true', 'enableKeyRotation: false'), /enableKeyRotation/],

@@ -16,7 +16,8 @@ import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { createTableInput, tableDefinition } from '../../packages/core/src/store/table.ts'
 import { RESOURCE_NAMES } from '../../packages/core/src/runtime-config.ts'
-import { LAZY_SDK_PARTS, REQUIRE_BANNER } from '../../scripts/lambda-bundling.ts'
+import { LAMBDA_ENTRIES } from '../../scripts/build.ts'
+import { LAMBDA_BUILD_COMMAND, LAMBDA_HANDLER, LAMBDA_OUT_DIR } from '../../scripts/lambda-bundling.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const PLATFORM_TYPES = join(ROOT, '.sst/platform/config.d.ts')
@@ -28,9 +29,18 @@ export interface Recorded {
   instance: object
 }
 
+/** A process the config ran (through node:child_process), and how many resources existed then. */
+export interface RecordedCommand {
+  file: string
+  args: string[]
+  options: any
+  resourcesBefore: number
+}
+
 export interface Evaluation {
   app: (stage: string) => any
   resources: Recorded[]
+  commands: RecordedCommand[]
   outputs: any
 }
 
@@ -47,16 +57,35 @@ export async function evaluateSstConfig(source: string, stage = 'prod'): Promise
     banner: { js: 'const $config = (input) => input;' },
     // Provider SDKs are globals in SST (`aws`), never imports; anything else would be a bug here.
     external: ['@pulumi/*', 'sst'],
+    // The config runs the Lambda build; here that call is recorded, not run (check:infra builds and
+    // invokes the same bundles in lambda-bundle.test.ts).
+    plugins: [{
+      name: 'record-child-process',
+      setup(b) {
+        b.onResolve({ filter: /^(node:)?child_process$/ }, () => ({ path: 'child_process', namespace: 'recorded' }))
+        b.onLoad({ filter: /.*/, namespace: 'recorded' }, () => ({
+          contents: 'export const execFileSync = (file, args, options) => globalThis.__sstShapeExec(file, args, options)',
+          loader: 'js',
+        }))
+      },
+    }],
   })
   const dir = mkdtempSync(join(tmpdir(), 'sst-shape-'))
   const file = join(dir, 'config.mjs')
   writeFileSync(file, out.outputFiles[0].text)
 
   const resources: Recorded[] = []
+  const commands: RecordedCommand[] = []
   const g = globalThis as any
-  const saved = Object.fromEntries(['sst', 'aws', '$app', '$dev', '$interpolate'].map((k) => [k, g[k]]))
+  const saved = Object.fromEntries(['sst', 'aws', '$app', '$dev', '$cli', '$interpolate', '$jsonStringify', '__sstShapeExec'].map((k) => [k, g[k]]))
   g.$app = { name: 'wa-link-broker', stage }
   g.$dev = false
+  g.$cli = { command: 'deploy', paths: { root: ROOT, home: tmpdir(), work: join(ROOT, '.sst'), platform: join(ROOT, '.sst/platform') } }
+  g.$jsonStringify = (value: unknown) => JSON.stringify(value)
+  g.__sstShapeExec = (file: string, args: string[], options: unknown) => {
+    commands.push({ file, args, options, resourcesBefore: resources.length })
+    return Buffer.alloc(0)
+  }
   g.$interpolate = (parts: TemplateStringsArray, ...values: unknown[]) => parts.reduce((s, p, i) => s + p + (i < values.length ? String(values[i]) : ''), '')
   g.sst = {
     aws: new Proxy({ permission: (p: object) => ({ type: 'aws.permission', ...p }) } as any, {
@@ -70,7 +99,7 @@ export async function evaluateSstConfig(source: string, stage = 'prod'): Promise
     const mod = await import(pathToFileURL(file).href)
     const config = mod.default
     const outputs = await config.run()
-    return { app: (s: string) => config.app({ stage: s }), resources, outputs }
+    return { app: (s: string) => config.app({ stage: s }), resources, commands, outputs }
   } finally {
     Object.assign(g, saved)
     spawnSync('rm', ['-rf', dir])
@@ -179,18 +208,18 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
   const cluster = one('sst.aws.Cluster')
   expect(cluster && cluster.args.vpc === one('sst.aws.Vpc')?.instance, 'the cluster must use the Vpc')
 
+  // Lambda code: built by the config itself, before any function, then deployed as built.
+  problems.push(...checkShippedBundles(ev))
+
   // API function.
-  const api = ev.resources.find((r) => r.type === 'sst.aws.Function')
-  expect(api, 'no sst.aws.Function')
+  const api = ev.resources.find((r) => r.type === 'sst.aws.Function' && r.name === 'Api')
+  expect(api, 'no sst.aws.Function "Api"')
   if (api) {
     const a = api.args
-    expect(a.runtime === 'nodejs22.x', `function runtime must be nodejs22.x, is ${json(a.runtime)}`)
     expect(a.url === true, 'function must have url: true')
-    problems.push(...checkHandler('function', a.handler, 'packages/functions/src/lambda.ts'))
     for (const [what, r] of [['table', table], ['task', task], ['key', dataKey]] as const) {
       expect(r && links(a).includes(r.instance), `the function must link the ${what}`)
     }
-    problems.push(...checkNodejs('function', a.nodejs))
     problems.push(...plaintextSecrets('function', a.environment))
   }
 
@@ -200,13 +229,56 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
   const cron = crons[0]
   if (cron) {
     const fn = cron.args.function ?? cron.args.job
-    const handler = typeof fn === 'string' ? fn : fn?.handler
     expect(cron.args.schedule === 'rate(1 minute)', `cron schedule must be rate(1 minute), is ${json(cron.args.schedule)}`)
-    problems.push(...checkHandler('cron', handler, 'packages/functions/src/sweeper.ts'))
-    if (typeof fn === 'object') {
-      expect(links(fn).includes(table?.instance), 'the sweeper must link the table')
-      problems.push(...checkNodejs('cron', fn.nodejs))
+    expect(typeof fn === 'object' && fn.bundle === shippedDir('sweeper'), `the cron must run the sweeper bundle ${shippedDir('sweeper')}`)
+    if (typeof fn === 'object') expect(links(fn).includes(table?.instance), 'the sweeper must link the table')
+  }
+  return problems
+}
+
+const shippedDir = (name: string) => join(ROOT, LAMBDA_OUT_DIR, name)
+
+/** Every Lambda function the config declares, with a name for messages. */
+function lambdaFunctions(ev: Evaluation): { what: string; index: number; args: any }[] {
+  return ev.resources.flatMap((r, index) => {
+    if (r.type === 'sst.aws.Function') return [{ what: `function ${r.name}`, index, args: r.args }]
+    const fn = r.type === 'sst.aws.CronV2' || r.type === 'sst.aws.Cron' ? (r.args.function ?? r.args.job) : undefined
+    return fn ? [{ what: `cron ${r.name}`, index, args: typeof fn === 'string' ? { handler: fn } : fn }] : []
+  })
+}
+
+/**
+ * What ships is what is tested: the config runs `npm run build` once, before any function exists,
+ * and every function deploys one LAMBDA_ENTRIES bundle directory as it is (`bundle` + the bundle's
+ * own handler), on nodejs22.x arm64; every entry is deployed exactly once.
+ */
+function checkShippedBundles(ev: Evaluation): string[] {
+  const problems: string[] = []
+  const builds = ev.commands.filter((c) => [c.file, ...c.args].join(' ') === LAMBDA_BUILD_COMMAND.join(' '))
+  const fns = lambdaFunctions(ev)
+  if (builds.length !== 1) problems.push(`the config must run \`${LAMBDA_BUILD_COMMAND.join(' ')}\` exactly once, ran it ${builds.length} times`)
+  else {
+    if (resolve(builds[0].options?.cwd ?? '') !== ROOT) problems.push(`the Lambda build must run in the repo root, ran in ${json(builds[0].options?.cwd)}`)
+    const first = Math.min(...fns.map((f) => f.index))
+    if (builds[0].resourcesBefore > first) problems.push('the Lambda build must run before the first function is declared')
+  }
+  const deployed = new Map<string, string[]>()
+  for (const f of fns) {
+    const a = f.args
+    const name = Object.keys(LAMBDA_ENTRIES).find((n) => a.bundle === shippedDir(n))
+    if (!name) {
+      problems.push(`${f.what} must deploy a prebuilt bundle (bundle: ${LAMBDA_OUT_DIR}/<one of ${Object.keys(LAMBDA_ENTRIES).join(', ')}>), has bundle ${json(a.bundle)}`)
+      continue
     }
+    deployed.set(name, [...(deployed.get(name) ?? []), f.what])
+    if (a.handler !== LAMBDA_HANDLER) problems.push(`${f.what} handler must be "${LAMBDA_HANDLER}" (the bundle's own file), is ${json(a.handler)}`)
+    if (a.nodejs !== undefined) problems.push(`${f.what} sets nodejs options, which a prebuilt bundle ignores`)
+    if (a.runtime !== 'nodejs22.x' || a.architecture !== 'arm64') problems.push(`${f.what} must run nodejs22.x on arm64`)
+    problems.push(...checkHandler(f.what, `${(LAMBDA_ENTRIES as Record<string, string>)[name].replace(/\.ts$/, '')}.${LAMBDA_HANDLER.split('.')[1]}`))
+  }
+  for (const name of Object.keys(LAMBDA_ENTRIES)) {
+    const by = deployed.get(name) ?? []
+    if (by.length !== 1) problems.push(`the ${name} bundle must be deployed by exactly one function, is by ${by.length ? by.join(', ') : 'none'}`)
   }
   return problems
 }
@@ -247,14 +319,6 @@ function exportsOf(file: string): string[] {
   `], { cwd: ROOT, encoding: 'utf8' })
   if (r.status !== 0) return []
   return JSON.parse(r.stdout) as string[]
-}
-
-function checkNodejs(what: string, nodejs: any): string[] {
-  const problems: string[] = []
-  if (nodejs?.format !== 'esm') problems.push(`${what} must bundle as esm`)
-  if (nodejs?.banner !== REQUIRE_BANNER) problems.push(`${what} nodejs.banner must be the createRequire shim of scripts/build.ts`)
-  if (!same([...(nodejs?.esbuild?.external ?? [])].sort(), [...LAZY_SDK_PARTS].sort())) problems.push(`${what} esbuild externals differ from scripts/build.ts LAZY_SDK_PARTS`)
-  return problems
 }
 
 /** Linked values and environment reach ECS task definitions in plaintext: names/ids/ARNs only. */
