@@ -123,7 +123,9 @@ export default $config({
       architecture: 'arm64',
       memory: '512 MB',
       timeout: '15 seconds',
-      url: true,
+      // The app answers CORS itself (hono/cors, also on 304s); the URL's own CORS would add a second
+      // Access-Control-Allow-Origin.
+      url: { cors: false },
       link: [table, worker, dataKey],
       environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
     })

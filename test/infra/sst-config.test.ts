@@ -26,6 +26,7 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
     ['the API deploying the sweeper bundle', (s) => s.replace("...shipped('api'),", "...shipped('sweeper'),"), /the api bundle must be deployed by exactly one function, is by none/],
     ['a GSI dropped', (s) => s.replace('(def.GlobalSecondaryIndexes ?? []).map(', '(def.GlobalSecondaryIndexes ?? []).slice(1).map('), /table globalIndexes/],
     ['Dockerfile path wrong', (s) => s.replace("dockerfile: 'packages/worker/Dockerfile'", "dockerfile: 'worker/Dockerfile'"), /Dockerfile "worker\/Dockerfile" does not exist/],
+    ['the function URL answering CORS too', (s) => s.replace('url: { cors: false }', 'url: true'), /function URL must have its own CORS off/],
     ['key rotation off', (s) => s.replace('enableKeyRotation: true', 'enableKeyRotation: false'), /enableKeyRotation/],
     ['a secret in the task environment', (s) => s.replace("LOG_LEVEL: 'info',", "LOG_LEVEL: 'info', WA_MASTER_KEY: 'hunter2',"), /must not carry secret material \(WA_MASTER_KEY\)/],
     ['prod not protected', (s) => s.replace('protect: prod,', 'protect: false,'), /prod must be removal "retain" and protect true/],
@@ -46,7 +47,7 @@ describe.skipIf(!existsSync(PLATFORM_TYPES))('sst.config.ts against SST’s plat
   }, 120_000)
 
   it('rejects wrong component args', () => {
-    const r = typecheckSstConfig(broken((s) => s.replace("cpu: '0.5 vCPU'", "cpu: '0.6 vCPU'").replace('url: true', 'urls: true')))
+    const r = typecheckSstConfig(broken((s) => s.replace("cpu: '0.5 vCPU'", "cpu: '0.6 vCPU'").replace('url: { cors: false }', 'urls: { cors: false }')))
     expect(r.ok).toBe(false)
     expect(r.output).toMatch(/0\.6 vCPU/)
     expect(r.output).toMatch(/'urls' does not exist/)

@@ -216,7 +216,7 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
   expect(api, 'no sst.aws.Function "Api"')
   if (api) {
     const a = api.args
-    expect(a.url === true, 'function must have url: true')
+    expect(a.url?.cors === false, 'the function URL must have its own CORS off (url: { cors: false }): the app answers CORS')
     for (const [what, r] of [['table', table], ['task', task], ['key', dataKey]] as const) {
       expect(r && links(a).includes(r.instance), `the function must link the ${what}`)
     }
