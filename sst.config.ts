@@ -26,6 +26,7 @@ export default $config({
   async run() {
     const { createTableInput, tableDefinition } = await import('./packages/core/src/store/table.ts')
     const { RESOURCE_NAMES } = await import('./packages/core/src/runtime-config.ts')
+    const { ECS_STARTED_BY } = await import('./packages/core/src/launchers/ecs-names.ts')
     const { LAMBDA_BUILD_COMMAND, LAMBDA_HANDLER, LAMBDA_OUT_DIR } = await import('./scripts/lambda-bundling.ts')
     const { execFileSync } = await import('node:child_process')
     const { join } = await import('node:path')
@@ -130,7 +131,7 @@ export default $config({
       environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
     })
 
-    // ---- Sweeper: marks links whose worker died; one run a minute.
+    // ---- Sweeper: marks links whose worker died and stops workers that outlive their link; once a minute.
     new sst.aws.CronV2('Sweeper', {
       schedule: 'rate(1 minute)',
       function: {
@@ -139,9 +140,46 @@ export default $config({
         architecture: 'arm64',
         memory: '256 MB',
         timeout: '50 seconds',
-        link: [table],
+        link: [table, worker],
         environment: { TABLE_NAME: table.name },
       },
+    })
+
+    // ---- A worker task stopped: ECS reports it to EventBridge, and the links the task leaves behind
+    // end at once (launch_failed if it never claimed its link, worker_lost if it did) instead of
+    // after the sweeper's grace. Only this service's tasks: its cluster, started by the API's RunTask
+    // (startedBy) or by the warm-host service (ecs-svc/…).
+    const taskStopped = new sst.aws.Function('TaskStopped', {
+      ...shipped('taskStopped'),
+      runtime: 'nodejs22.x',
+      architecture: 'arm64',
+      memory: '256 MB',
+      timeout: '30 seconds',
+      link: [table],
+      environment: { TABLE_NAME: table.name },
+    })
+    const stoppedRule = new aws.cloudwatch.EventRule('WorkerTaskStopped', {
+      description: `wa-link-broker ${$app.stage}: a worker task stopped`,
+      eventPattern: $jsonStringify({
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Task State Change'],
+        detail: {
+          clusterArn: [cluster.nodes.cluster.arn],
+          lastStatus: ['STOPPED'],
+          startedBy: [ECS_STARTED_BY, { prefix: 'ecs-svc/' }],
+        },
+      }),
+    })
+    new aws.cloudwatch.EventTarget('WorkerTaskStoppedTarget', {
+      rule: stoppedRule.name,
+      arn: taskStopped.arn,
+      retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 20 },
+    })
+    new aws.lambda.Permission('WorkerTaskStoppedInvoke', {
+      action: 'lambda:InvokeFunction',
+      function: taskStopped.name,
+      principal: 'events.amazonaws.com',
+      sourceArn: stoppedRule.arn,
     })
 
     return {

@@ -29,6 +29,7 @@ export const SDK_EXTERNALS: Record<SdkMode, string[]> = { external: RUNTIME_PROV
 export const LAMBDA_ENTRIES = {
   api: 'packages/functions/src/lambda.ts',
   sweeper: 'packages/functions/src/sweeper.ts',
+  taskStopped: 'packages/functions/src/task-stopped.ts',
 } as const
 
 export interface BuiltBundle {

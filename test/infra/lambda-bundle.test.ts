@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKeyStore, RESOURCE_NAMES } from '@wa-link-broker/core'
 import { buildLambda, LAMBDA_ENTRIES, type BuiltBundle } from '../../scripts/build.ts'
-import { startAwsJsonServer } from '../fixtures/aws-json-server.ts'
+import { taskStoppedEvent } from '../fixtures/ecs-events.ts'
+import { envOf, startFakeEcs } from '../fixtures/fake-ecs.ts'
 import { createTestTable } from '../support/store.ts'
 import { CRON_V2_EVENT, filesIn, functionUrlEvent, invokeShipped, packageLikeSst, withSstBanner } from './shipped-lambda.ts'
 
@@ -39,7 +40,7 @@ describe('the build writes one directory per Lambda entry, holding only its bund
 
 describe('the shipped handlers, packaged as SST packages them, against DynamoDB Local and an ECS-protocol endpoint', () => {
   let table: Awaited<ReturnType<typeof createTestTable>>
-  let ecs: Awaited<ReturnType<typeof startAwsJsonServer>>
+  let ecs: Awaited<ReturnType<typeof startFakeEcs>>
   let key: string
   const links = () => ({
     [RESOURCE_NAMES.table]: { name: table.tableName, type: 'sst.sst.Linkable' },
@@ -52,7 +53,7 @@ describe('the shipped handlers, packaged as SST packages them, against DynamoDB 
   beforeAll(async () => {
     table = await createTestTable('shipped')
     key = (await new ApiKeyStore(table.doc, table.tableName).create('acme')).key
-    ecs = await startAwsJsonServer(({ input }) => ({ body: { tasks: [{ taskArn: `${TASK_LINK.cluster.replace(':cluster/', ':task/')}/${String(input.clientToken).slice(0, 8)}` }], failures: [] } }))
+    ecs = await startFakeEcs()
   })
   afterAll(() => ecs?.close())
 
@@ -91,12 +92,32 @@ describe('the shipped handlers, packaged as SST packages them, against DynamoDB 
     expect(first.stdout + read.stdout).not.toContain(key)
   })
 
-  it('sweeper: the event CronV2 delivers', async () => {
+  it('sweeper: the event CronV2 delivers (sweeps the table, lists the cluster’s worker tasks)', async () => {
     const { dir, env } = packageLikeSst(dirOf('sweeper'), links())
+    const listed = ecs.calls.length
     const r = await invokeShipped(dir, [CRON_V2_EVENT], { ...env, ...endpoints() })
     expect(r.loadError).toBeUndefined()
     expect(r.stderr).toBe('')
-    expect(r.results).toEqual([{ ok: true, value: expect.objectContaining({ lost: 0, expired: 0 }) }])
+    expect(r.results).toEqual([{ ok: true, value: { lost: 0, expired: 0, stopped: 0 } }])
+    expect(ecs.calls.slice(listed).map((c) => c.operation)).toContain('ListTasks')
+  })
+
+  it('taskStopped: the EventBridge event of a task that stopped before claiming ends its link launch_failed', async () => {
+    const api = packageLikeSst(dirOf('api'), links())
+    const created = await invokeShipped(api.dir, [functionUrlEvent('POST', '/v1/links', { headers: { authorization: `Bearer ${key}` }, body: '{}' })], { ...api.env, ...endpoints() })
+    const { link } = JSON.parse((created.results[0] as { value: { body: string } }).value.body)
+    const [task] = ecs.tasksFor(link.id)
+    const event = taskStoppedEvent({
+      taskArn: task.taskArn, clusterArn: task.clusterArn, taskDefinitionArn: task.taskDefinitionArn, environment: envOf(task),
+      stopCode: 'TaskFailedToStart', stoppedReason: 'ResourceInitializationError: unable to pull secrets or registry auth',
+    })
+    const { dir, env } = packageLikeSst(dirOf('taskStopped'), links())
+    const r = await invokeShipped(dir, [event], { ...env, ...endpoints() })
+    expect(r.loadError).toBeUndefined()
+    expect(r.stderr).toBe('')
+    expect(r.results).toEqual([{ ok: true, value: [{ linkId: link.id, outcome: 'launch_failed' }] }])
+    const read = await invokeShipped(api.dir, [functionUrlEvent('GET', `/v1/links/${link.id}`, { headers: { authorization: `Bearer ${key}` } })], { ...api.env, ...endpoints() })
+    expect(JSON.parse((read.results[0] as { value: { body: string } }).value.body)).toMatchObject({ status: 'failed', error: { code: 'launch_failed' } })
   })
 })
 

@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { createTableInput, tableDefinition } from '../../packages/core/src/store/table.ts'
 import { RESOURCE_NAMES } from '../../packages/core/src/runtime-config.ts'
+import { ECS_STARTED_BY } from '../../packages/core/src/launchers/ecs-names.ts'
 import { LAMBDA_ENTRIES } from '../../scripts/build.ts'
 import { LAMBDA_BUILD_COMMAND, LAMBDA_HANDLER, LAMBDA_OUT_DIR } from '../../scripts/lambda-bundling.ts'
 
@@ -81,7 +82,7 @@ export async function evaluateSstConfig(source: string, stage = 'prod'): Promise
   g.$app = { name: 'wa-link-broker', stage }
   g.$dev = false
   g.$cli = { command: 'deploy', paths: { root: ROOT, home: tmpdir(), work: join(ROOT, '.sst'), platform: join(ROOT, '.sst/platform') } }
-  g.$jsonStringify = (value: unknown) => JSON.stringify(value)
+  g.$jsonStringify = (value: unknown) => JSON.stringify(value, (_k, v) => (v instanceof String ? String(v) : v))
   g.__sstShapeExec = (file: string, args: string[], options: unknown) => {
     commands.push({ file, args, options, resourcesBefore: resources.length })
     return Buffer.alloc(0)
@@ -223,6 +224,9 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
     problems.push(...plaintextSecrets('function', a.environment))
   }
 
+  // A stopped worker task reaches the TaskStopped function through an EventBridge rule on this cluster.
+  problems.push(...checkTaskStoppedRule(ev, one))
+
   // Sweeper schedule.
   const crons = ev.resources.filter((r) => r.type === 'sst.aws.CronV2' || r.type === 'sst.aws.Cron')
   expect(crons.length === 1, `expected one cron, found ${crons.length}`)
@@ -237,6 +241,36 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
 }
 
 const shippedDir = (name: string) => join(ROOT, LAMBDA_OUT_DIR, name)
+const str = (v: unknown) => (v === undefined || v === null ? v : String(v))
+
+function checkTaskStoppedRule(ev: Evaluation, one: (type: string, name?: string) => Recorded | undefined): string[] {
+  const problems: string[] = []
+  const expect = (ok: unknown, message: string) => { if (!ok) problems.push(message) }
+  const rule = one('aws.cloudwatch.EventRule', 'WorkerTaskStopped')
+  const fn = one('sst.aws.Function', 'TaskStopped')
+  const cluster = ev.resources.find((r) => r.type === 'sst.aws.Cluster')
+  if (!rule || !fn || !cluster) return problems
+  const want = {
+    source: ['aws.ecs'],
+    'detail-type': ['ECS Task State Change'],
+    detail: {
+      clusterArn: [str((cluster.instance as any).nodes.cluster.arn)],
+      lastStatus: ['STOPPED'],
+      startedBy: [ECS_STARTED_BY, { prefix: 'ecs-svc/' }],
+    },
+  }
+  let pattern: unknown
+  try { pattern = JSON.parse(String(rule.args.eventPattern)) } catch { pattern = rule.args.eventPattern }
+  expect(same(pattern, want), `the task-stopped rule must match ${json(want)}, matches ${json(pattern)}`)
+  const targets = ev.resources.filter((r) => r.type === 'aws.cloudwatch.EventTarget' && str(r.args.rule) === str((rule.instance as any).name))
+  expect(targets.length === 1 && str(targets[0].args.arn) === str((fn.instance as any).arn), 'the task-stopped rule must target the TaskStopped function (one target)')
+  const invoke = ev.resources.filter((r) => r.type === 'aws.lambda.Permission' && str(r.args.function) === str((fn.instance as any).name))
+  expect(
+    invoke.length === 1 && invoke[0].args.action === 'lambda:InvokeFunction' && invoke[0].args.principal === 'events.amazonaws.com' && str(invoke[0].args.sourceArn) === str((rule.instance as any).arn),
+    'EventBridge must be allowed to invoke TaskStopped from that rule only (lambda.Permission with sourceArn = the rule)',
+  )
+  return problems
+}
 
 /** Every Lambda function the config declares, with a name for messages. */
 function lambdaFunctions(ev: Evaluation): { what: string; index: number; args: any }[] {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 
 /** Why a worker is started for a link. */
-export type WorkerMode = 'link' | 'logout'
+export type WorkerMode = 'link' | 'logout' | 'host'
 
 export interface LaunchRequest {
   linkId: string

@@ -3,6 +3,7 @@ import { RunTaskCommand, type ECSClient, type Failure, type RunTaskCommandOutput
 import type { Logger } from 'pino'
 import type { LaunchOutcome, LaunchRequest, LinkLauncher } from '../launcher.ts'
 import type { EcsTaskConfig } from '../runtime-config.ts'
+import { ECS_STARTED_BY } from './ecs-names.ts'
 import { LaunchError } from './errors.ts'
 
 /** The task to run (`containerName` is the worker container, whose environment gets LINK_ID / WORKER_MODE). */
@@ -21,8 +22,7 @@ export interface EcsLauncherOptions extends EcsTaskConfig {
   logger?: Logger
 }
 
-/** ECS `startedBy`: lets operators, the task-stopped rule and the sweeper find every worker task this service started. */
-export const ECS_STARTED_BY = 'wa-link-broker'
+export { ECS_STARTED_BY }
 
 export const DEFAULT_LAUNCH_BUDGET_MS = 8_000
 
