@@ -49,7 +49,8 @@ export default $config({
       ? streamView[def.StreamSpecification.StreamViewType as keyof typeof streamView]
       : undefined
 
-    const table = new sst.aws.Dynamo(RESOURCE_NAMES.table, {
+    // Named "LinkTable" for good: renaming the component would replace the table.
+    const table = new sst.aws.Dynamo('LinkTable', {
       fields: Object.fromEntries(
         (def.AttributeDefinitions ?? []).map((a) => [a.AttributeName!, fieldType[a.AttributeType as keyof typeof fieldType]]),
       ),
@@ -71,33 +72,73 @@ export default $config({
       },
     })
 
-    // ---- KMS: SST has no KMS component; a Pulumi key wrapped as a Linkable with the IAM it needs.
+    // ---- KMS: SST has no KMS component; a Pulumi key, linked by id/ARN.
     const kmsKey = new aws.kms.Key('DataKeyKey', {
       description: `wa-link-broker ${$app.stage}: wraps the data keys of stored WhatsApp credentials`,
       enableKeyRotation: true,
       deletionWindowInDays: prod ? 30 : 7,
     })
     new aws.kms.Alias('DataKeyAlias', { name: `alias/wa-link-broker-${$app.stage}`, targetKeyId: kmsKey.keyId })
-    const dataKey = new sst.Linkable(RESOURCE_NAMES.key, {
-      properties: { id: kmsKey.keyId, arn: kmsKey.arn },
-      include: [
-        sst.aws.permission({
-          actions: ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'],
-          resources: [kmsKey.arn],
-        }),
+
+    // ---- Permissions: every role gets exactly the calls its code makes, nothing SST would add by
+    // linking (a linked Dynamo grants dynamodb:* on the table and its backups and streams; a linked
+    // Task grants ecs:*; SST's task role adds ECS Exec's ssmmessages:*). So links carry names only
+    // (sst.Linkable without `include`) and each role's statements are written out here; check:infra
+    // asserts them exactly.
+    type Statement = { actions: string[]; resources: $util.Input<string>[]; conditions?: { test: string; variable: string; values: $util.Input<string>[] }[] }
+    const tableItems: Statement = {
+      // Item-level only, on the table and its indexes: no Scan, no table, backup, stream or TTL calls.
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'],
+      resources: [table.arn, $interpolate`${table.arn}/index/*`],
+    }
+    // Data keys are bound to their link by the encryption context {linkId}: a call without it, or with
+    // any other key in it, is refused (the key provider always sends exactly that context).
+    const dataKeyCalls = (actions: string[]): Statement => ({
+      actions,
+      resources: [kmsKey.arn],
+      conditions: [
+        { test: 'ForAllValues:StringEquals', variable: 'kms:EncryptionContextKeys', values: ['linkId'] },
+        { test: 'StringLike', variable: 'kms:EncryptionContext:linkId', values: ['lnk_*'] },
       ],
+    })
+    const iamPolicy = (statements: Statement[]) =>
+      $jsonStringify({
+        Version: '2012-10-17',
+        Statement: statements.map((st) => ({
+          Effect: 'Allow',
+          Action: st.actions,
+          Resource: st.resources,
+          ...(st.conditions?.length
+            ? { Condition: st.conditions.reduce<Record<string, Record<string, unknown>>>((c, k) => ({ ...c, [k.test]: { ...c[k.test], [k.variable]: k.values } }), {}) }
+            : {}),
+        })),
+      })
+
+    // The worker parses untrusted WhatsApp traffic: it may read and write items and wrap/unwrap data
+    // keys, and nothing else (its residual reach is in docs/deploy.md).
+    const workerStatements = [tableItems, dataKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])]
+    const workerRole = new aws.iam.Role('WorkerTaskRole', {
+      description: `wa-link-broker ${$app.stage}: the link worker (Fargate task and warm hosts)`,
+      assumeRolePolicy: $jsonStringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+      inlinePolicies: [{ name: 'worker', policy: iamPolicy(workerStatements) }],
     })
 
     // ---- Worker: one Fargate task per link, in the VPC's public subnets (no NAT gateway to pay for).
     const vpc = new sst.aws.Vpc('Vpc')
     const cluster = new sst.aws.Cluster('Cluster', { vpc })
-    const worker = new sst.aws.Task(RESOURCE_NAMES.task, {
+    const tableLink = new sst.Linkable(RESOURCE_NAMES.table, { properties: { name: table.name } })
+    const dataKey = new sst.Linkable(RESOURCE_NAMES.key, { properties: { id: kmsKey.keyId, arn: kmsKey.arn } })
+    const worker = new sst.aws.Task('Worker', {
       cluster,
       architecture: 'arm64',
       cpu: '0.5 vCPU',
       memory: '1 GB',
       image: { context: '.', dockerfile: 'packages/worker/Dockerfile' },
-      link: [table, dataKey],
+      taskRole: workerRole.name,
+      link: [tableLink, dataKey],
       // Names only (the worker also reads them from its SST links); LINK_ID / WORKER_MODE come per RunTask.
       environment: {
         TABLE_NAME: table.name,
@@ -108,6 +149,31 @@ export default $config({
       logging: { retention: prod ? '1 month' : '1 week' },
       dev: { command: 'npx tsx packages/worker/src/main.ts' },
     })
+    // How the API and the sweeper reach worker tasks (what a linked Task would expose, without its ecs:*).
+    const workerLaunch = new sst.Linkable(RESOURCE_NAMES.task, {
+      properties: {
+        cluster: worker.cluster,
+        containers: worker.containers,
+        taskDefinition: worker.taskDefinition,
+        subnets: worker.subnets,
+        securityGroups: worker.securityGroups,
+        assignPublicIp: worker.assignPublicIp,
+      },
+    })
+    const onCluster = [{ test: 'ArnEquals', variable: 'ecs:cluster', values: [cluster.nodes.cluster.arn] }]
+    const clusterTasks = cluster.nodes.cluster.arn.apply((arn) => `${arn.replace(':cluster/', ':task/')}/*`)
+    const startWorkers: Statement[] = [
+      { actions: ['ecs:RunTask'], resources: [worker.taskDefinition], conditions: onCluster },
+      {
+        actions: ['iam:PassRole'],
+        resources: [workerRole.arn, worker.nodes.executionRole.arn],
+        conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['ecs-tasks.amazonaws.com'] }],
+      },
+    ]
+    const stopOrphans: Statement[] = [
+      { actions: ['ecs:ListTasks'], resources: ['*'], conditions: onCluster },
+      { actions: ['ecs:DescribeTasks', 'ecs:StopTask'], resources: [clusterTasks] },
+    ]
 
     // ---- Lambda code: what ships is what check:infra invokes. The build `npm run build` runs (one
     // directory per LAMBDA_ENTRIES name) runs here, before any Function, so a deploy can never ship
@@ -127,7 +193,8 @@ export default $config({
       // The app answers CORS itself (hono/cors, also on 304s); the URL's own CORS would add a second
       // Access-Control-Allow-Origin.
       url: { cors: false },
-      link: [table, worker, dataKey],
+      link: [tableLink, workerLaunch, dataKey],
+      permissions: [tableItems, ...startWorkers, dataKeyCalls(['kms:Decrypt'])],
       environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
     })
 
@@ -140,7 +207,8 @@ export default $config({
         architecture: 'arm64',
         memory: '256 MB',
         timeout: '50 seconds',
-        link: [table, worker],
+        link: [tableLink, workerLaunch],
+        permissions: [tableItems, ...stopOrphans],
         environment: { TABLE_NAME: table.name },
       },
     })
@@ -155,7 +223,8 @@ export default $config({
       architecture: 'arm64',
       memory: '256 MB',
       timeout: '30 seconds',
-      link: [table],
+      link: [tableLink],
+      permissions: [tableItems],
       environment: { TABLE_NAME: table.name },
     })
     const stoppedRule = new aws.cloudwatch.EventRule('WorkerTaskStopped', {

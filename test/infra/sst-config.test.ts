@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { checkSstShape, evaluateSstConfig, PLATFORM_TYPES, readConfigSource, typecheckSstConfig } from './sst-shape.ts'
+import { checkSstShape, evaluateSstConfig, iamStatements, PLATFORM_TYPES, readConfigSource, typecheckSstConfig } from './sst-shape.ts'
 
 const source = readConfigSource()
 
@@ -19,7 +19,9 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
 
   const cases: [string, (s: string) => string, RegExp][] = [
     ['TTL attribute changed', (s) => s.replace('ttl: tableDefinition.ttlAttribute', "ttl: 'expiresAt'"), /table ttl "expiresAt" != core "ttl"/],
-    ['the task link removed from the function', (s) => s.replace('link: [table, worker, dataKey]', 'link: [table, dataKey]'), /function must link the task/],
+    ['the task launch link removed from the function', (s) => s.replace('link: [tableLink, workerLaunch, dataKey]', 'link: [tableLink, dataKey]'), /function must link the task launch/],
+    ['the table component linked (dynamodb:* on it)', (s) => s.replace('link: [tableLink, workerLaunch, dataKey]', 'link: [table, workerLaunch, dataKey]'), /function Api links a component whose link grants broad permissions/],
+    ['SST’s own task role (ssmmessages:*)', (s) => s.replace('taskRole: workerRole.name,', ''), /the task must run as WorkerTaskRole/],
     ['the sweeper bundled by SST from source', (s) => s.replace("...shipped('sweeper'),", "handler: 'packages/functions/src/sweeper.handler',"), /cron Sweeper must deploy a prebuilt bundle/],
     ['no build before deploy (a stale dist could ship)', (s) => s.replace('execFileSync(command, args, { cwd: $cli.paths.root, stdio: \'inherit\' })', 'void execFileSync'), /must run `npm run build` exactly once, ran it 0 times/],
     ['a handler outside the bundle', (s) => s.replace('handler: LAMBDA_HANDLER })', "handler: 'lambda.handler' })"), /handler must be "index.handler"/],
@@ -38,6 +40,59 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
     const variant = broken(edit)
     const problems = checkSstShape(await evaluateSstConfig(variant), variant)
     expect(problems.join('\n')).toMatch(why)
+  })
+})
+
+/** Every grant, exactly. Tokens stand for the resources' ARNs (recording stand-ins). */
+describe('IAM: each role gets exactly the calls its code makes', () => {
+  const TABLE = '<sst.aws.Dynamo:LinkTable.arn>'
+  const KEY = '<aws.kms.Key:DataKeyKey.arn>'
+  const CLUSTER = 'arn:aws:ecs:us-east-1:111122223333:cluster/Cluster'
+  const items = {
+    Effect: 'Allow',
+    Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    Resource: [TABLE, `${TABLE}/index/*`],
+  }
+  const dataKeys = (...Action: string[]) => ({
+    Effect: 'Allow',
+    Action,
+    Resource: [KEY],
+    Condition: { 'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['linkId'] }, StringLike: { 'kms:EncryptionContext:linkId': ['lnk_*'] } },
+  })
+  const onCluster = { ArnEquals: { 'ecs:cluster': [CLUSTER] } }
+
+  it('worker, API, sweeper, task-stopped', async () => {
+    const iam = iamStatements(await evaluateSstConfig(source))
+    expect(iam).toEqual({
+      // Parses untrusted WhatsApp traffic: items of this table, and its links' data keys. No Scan, no
+      // table/backup/stream calls, no Encrypt or DescribeKey, no ECS Exec.
+      'role WorkerTaskRole': [items, dataKeys('kms:Decrypt', 'kms:GenerateDataKey')],
+      'function Api': [
+        items,
+        { Effect: 'Allow', Action: ['ecs:RunTask'], Resource: ['<sst.aws.Task:Worker.taskDefinition>'], Condition: onCluster },
+        {
+          Effect: 'Allow',
+          Action: ['iam:PassRole'],
+          Resource: ['<aws.iam.Role:WorkerTaskRole.arn>', '<sst.aws.Task:Worker.nodes.executionRole.arn>'],
+          Condition: { StringEquals: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com'] } },
+        },
+        dataKeys('kms:Decrypt'),
+      ],
+      'cron Sweeper': [
+        items,
+        { Effect: 'Allow', Action: ['ecs:ListTasks'], Resource: ['*'], Condition: onCluster },
+        { Effect: 'Allow', Action: ['ecs:DescribeTasks', 'ecs:StopTask'], Resource: ['arn:aws:ecs:us-east-1:111122223333:task/Cluster/*'] },
+      ],
+      'function TaskStopped': [items],
+    })
+  })
+
+  it('fails when a grant widens', async () => {
+    const widened = broken((s) => s.replace("'dynamodb:ConditionCheckItem'],", "'dynamodb:ConditionCheckItem', 'dynamodb:Scan'],"))
+    const iam = iamStatements(await evaluateSstConfig(widened))
+    expect(iam['role WorkerTaskRole'][0].Action).toContain('dynamodb:Scan')
+    const noCondition = broken((s) => s.replace("{ test: 'StringLike', variable: 'kms:EncryptionContext:linkId', values: ['lnk_*'] },", ''))
+    expect((iamStatements(await evaluateSstConfig(noCondition))['role WorkerTaskRole'][1].Condition as object)).not.toHaveProperty('StringLike')
   })
 })
 

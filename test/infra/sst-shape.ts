@@ -121,9 +121,17 @@ function standIn(type: string, resources: Recorded[]) {
 }
 
 function token(type: string, name: string, key: string): any {
-  // Outputs are strings here; nested ones (cluster.nodes.cluster.name) stay tokens.
-  return new Proxy(new String(`<${type}:${name}.${key}>`), {
-    get: (target: any, k) => (k in target ? (typeof target[k] === 'function' ? target[k].bind(target) : target[k]) : typeof k === 'string' ? token(type, name, `${key}.${k}`) : undefined),
+  // Outputs are strings here; nested ones (cluster.nodes.cluster.name) stay tokens, and
+  // `output.apply(fn)` is `fn(value)`, as Pulumi resolves it.
+  // An ECS cluster's ARN reads like one, so code that derives task ARNs from it can be checked.
+  const value = type === 'sst.aws.Cluster' && key === 'nodes.cluster.arn' ? `arn:aws:ecs:us-east-1:111122223333:cluster/${name}` : `<${type}:${name}.${key}>`
+  return new Proxy(new String(value), {
+    get: (target: any, k) =>
+      k === 'apply'
+        ? (fn: (v: string) => unknown) => fn(String(target))
+        : k in target
+          ? typeof target[k] === 'function' ? target[k].bind(target) : target[k]
+          : typeof k === 'string' ? token(type, name, `${key}.${k}`) : undefined,
   })
 }
 
@@ -162,7 +170,7 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
   expect(prod.home === 'aws', 'home must be aws')
 
   // Table = core's definition.
-  const table = one('sst.aws.Dynamo', RESOURCE_NAMES.table)
+  const table = one('sst.aws.Dynamo', 'LinkTable')
   const def = createTableInput('x')
   if (table) {
     const a = table.args
@@ -186,12 +194,23 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
   if (dataKey) {
     const props = Object.keys(dataKey.args.properties ?? {})
     expect(props.every((p) => ['id', 'arn', 'alias'].includes(p)), `the key link exposes ${props.join(', ')}; only id/arn/alias may be linked`)
-    const actions = (dataKey.args.include ?? []).flatMap((i: any) => i.actions ?? [])
-    for (const need of ['kms:GenerateDataKey', 'kms:Decrypt']) expect(actions.includes(need), `the key link must grant ${need}`)
+  }
+  const tableLink = one('sst.Linkable', RESOURCE_NAMES.table)
+  if (tableLink && table) {
+    const props = tableLink.args.properties ?? {}
+    expect(Object.keys(props).join() === 'name' && str(props.name) === str((table.instance as any).name), 'the table link must expose the table name only')
+  }
+  const launch = one('sst.Linkable', RESOURCE_NAMES.task)
+
+  // Links carry names only: grants are written out per role (iamStatements), never pulled in by a link.
+  for (const l of ev.resources.filter((r) => r.type === 'sst.Linkable')) expect(!l.args.include?.length, `link ${l.name} must not include grants (${json(l.args.include?.map((i: any) => i.actions))})`)
+  const granting = ev.resources.filter((r) => ['sst.aws.Dynamo', 'sst.aws.Task', 'sst.aws.Service', 'sst.aws.Bucket', 'sst.aws.Queue'].includes(r.type)).map((r) => r.instance)
+  for (const f of [...lambdaFunctions(ev), ...ev.resources.filter((r) => r.type === 'sst.aws.Task' || r.type === 'sst.aws.Service').map((r) => ({ what: `${r.type} ${r.name}`, args: r.args }))]) {
+    for (const l of links(f.args)) expect(!granting.includes(l as object), `${f.what} links a component whose link grants broad permissions; link its sst.Linkable instead`)
   }
 
   // Worker task.
-  const task = one('sst.aws.Task', RESOURCE_NAMES.task)
+  const task = one('sst.aws.Task', 'Worker')
   if (task) {
     const a = task.args
     const context = resolve(ROOT, a.image?.context ?? '')
@@ -199,8 +218,9 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
     expect(a.image?.context && existsSync(context) && statSync(context).isDirectory(), `task image context ${json(a.image?.context)} is not a directory`)
     expect(existsSync(dockerfile), `task Dockerfile ${json(a.image?.dockerfile)} does not exist under the context`)
     expect(a.architecture === 'arm64' && a.cpu === '0.5 vCPU' && a.memory === '1 GB', 'task must be arm64, 0.5 vCPU, 1 GB')
-    expect(links(a).includes(table?.instance), 'the task must link the table')
+    expect(links(a).includes(tableLink?.instance), 'the task must link the table')
     expect(links(a).includes(dataKey?.instance), 'the task must link the KMS key')
+    expect(a.taskRole !== undefined && str(a.taskRole) === str((one('aws.iam.Role', 'WorkerTaskRole')?.instance as any)?.name), 'the task must run as WorkerTaskRole (SST’s own task role adds ssmmessages:*)')
     expect(typeof a.dev?.command === 'string' && /packages\/worker\/src\/main\.ts/.test(a.dev.command), 'task dev.command must run packages/worker/src/main.ts')
     expect(existsSync(join(ROOT, 'packages/worker/src/main.ts')), 'packages/worker/src/main.ts is missing')
     expect(a.cluster === one('sst.aws.Cluster')?.instance, 'the task must run on the Cluster')
@@ -218,7 +238,7 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
   if (api) {
     const a = api.args
     expect(a.url?.cors === false, 'the function URL must have its own CORS off (url: { cors: false }): the app answers CORS')
-    for (const [what, r] of [['table', table], ['task', task], ['key', dataKey]] as const) {
+    for (const [what, r] of [['table', tableLink], ['task launch', launch], ['key', dataKey]] as const) {
       expect(r && links(a).includes(r.instance), `the function must link the ${what}`)
     }
     problems.push(...plaintextSecrets('function', a.environment))
@@ -235,12 +255,49 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
     const fn = cron.args.function ?? cron.args.job
     expect(cron.args.schedule === 'rate(1 minute)', `cron schedule must be rate(1 minute), is ${json(cron.args.schedule)}`)
     expect(typeof fn === 'object' && fn.bundle === shippedDir('sweeper'), `the cron must run the sweeper bundle ${shippedDir('sweeper')}`)
-    if (typeof fn === 'object') expect(links(fn).includes(table?.instance), 'the sweeper must link the table')
+    if (typeof fn === 'object') expect(links(fn).includes(tableLink?.instance) && links(fn).includes(launch?.instance), 'the sweeper must link the table and the task launch')
   }
   return problems
 }
 
 const shippedDir = (name: string) => join(ROOT, LAMBDA_OUT_DIR, name)
+
+/** An IAM statement, normalised: effect, sorted actions, resources and conditions as plain strings. */
+export interface IamStatement { Effect: string; Action: string[]; Resource: string[]; Condition?: Record<string, Record<string, string[]>> }
+
+const normStatement = (st: any): IamStatement => {
+  const list = (v: unknown) => (Array.isArray(v) ? v : [v]).map((x) => String(x))
+  const out: IamStatement = { Effect: st.Effect ?? 'Allow', Action: list(st.Action).sort(), Resource: list(st.Resource) }
+  if (st.Condition) out.Condition = Object.fromEntries(Object.entries(st.Condition).map(([t, kv]: [string, any]) => [t, Object.fromEntries(Object.entries(kv).map(([k, v]) => [k, list(v)]))]))
+  return out
+}
+
+/** SST's `permissions` format ({ actions, resources, conditions }) as IAM statements. */
+const fromSstPermissions = (perms: any[] = []): IamStatement[] =>
+  perms.map((p) =>
+    normStatement({
+      Effect: p.effect === 'deny' ? 'Deny' : 'Allow',
+      Action: p.actions,
+      Resource: p.resources,
+      ...(p.conditions?.length
+        ? { Condition: p.conditions.reduce((c: any, k: any) => ({ ...c, [k.test]: { ...c[k.test], [k.variable]: k.values } }), {}) }
+        : {}),
+    }),
+  )
+
+/**
+ * Every IAM statement each piece of code runs with, beyond what AWS's own service roles need (the
+ * Lambda basic-execution and ECS task-execution managed policies): the worker's task role policy,
+ * and each function's `permissions` (links add none; checked above).
+ */
+export function iamStatements(ev: Evaluation): Record<string, IamStatement[]> {
+  const out: Record<string, IamStatement[]> = {}
+  for (const r of ev.resources.filter((x) => x.type === 'aws.iam.Role')) {
+    out[`role ${r.name}`] = (r.args.inlinePolicies ?? []).flatMap((p: any) => JSON.parse(String(p.policy)).Statement.map(normStatement))
+  }
+  for (const f of lambdaFunctions(ev)) out[f.what] = fromSstPermissions(f.args.permissions)
+  return out
+}
 const str = (v: unknown) => (v === undefined || v === null ? v : String(v))
 
 function checkTaskStoppedRule(ev: Evaluation, one: (type: string, name?: string) => Recorded | undefined): string[] {
