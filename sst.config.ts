@@ -160,6 +160,43 @@ export default $config({
         assignPublicIp: worker.assignPublicIp,
       },
     })
+    // ---- Warm worker hosts (WORKER_MODE=host): long-lived workers, same image and role as the task,
+    // that take new links at once; when none has room, the API RunTasks one more host from the task
+    // above (WORKER_MODE=host + LINK_ID overrides). The count is per stage (prod 1, others 0) unless
+    // WARM_WORKERS is set when deploying; the API reads the same number. ECS gives a stopping host
+    // 120 s (Fargate's most) between SIGTERM and SIGKILL to hand its links over.
+    const warmSetting = process.env.WARM_WORKERS ?? (prod ? '1' : '0')
+    if (!/^\d+$/.test(warmSetting)) throw new Error(`Invalid configuration: WARM_WORKERS: must be a whole number of hosts (0 or more), not "${warmSetting}"`)
+    const warmWorkers = Number(warmSetting)
+    new sst.aws.Service('WorkerHosts', {
+      cluster,
+      architecture: 'arm64',
+      cpu: '0.5 vCPU',
+      memory: '1 GB',
+      // The image the task runs, by digest: one build, one image for both.
+      image: worker.nodes.taskDefinition.containerDefinitions.apply((defs) => JSON.parse(defs)[0].image as string),
+      taskRole: workerRole.name,
+      link: [tableLink, dataKey],
+      environment: {
+        TABLE_NAME: table.name,
+        KMS_KEY_ID: kmsKey.arn,
+        LOG_LEVEL: 'info',
+        NODE_ENV: 'production',
+        WORKER_MODE: 'host',
+      },
+      // No load balancer: hosts only dial out (to WhatsApp, DynamoDB, KMS).
+      scaling: { min: warmWorkers, max: warmWorkers },
+      logging: { retention: prod ? '1 month' : '1 week' },
+      transform: {
+        taskDefinition: (args) => {
+          args.containerDefinitions = $output(args.containerDefinitions).apply((defs) =>
+            JSON.stringify((JSON.parse(defs) as object[]).map((c) => ({ ...c, stopTimeout: 120 }))),
+          )
+        },
+      },
+      dev: { command: 'npx tsx packages/worker/src/main.ts' },
+    })
+
     const onCluster = [{ test: 'ArnEquals', variable: 'ecs:cluster', values: [cluster.nodes.cluster.arn] }]
     const clusterTasks = cluster.nodes.cluster.arn.apply((arn) => `${arn.replace(':cluster/', ':task/')}/*`)
     const startWorkers: Statement[] = [
@@ -195,7 +232,7 @@ export default $config({
       url: { cors: false },
       link: [tableLink, workerLaunch, dataKey],
       permissions: [tableItems, ...startWorkers, dataKeyCalls(['kms:Decrypt'])],
-      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
+      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn, WARM_WORKERS: String(warmWorkers) },
     })
 
     // ---- Sweeper: marks links whose worker died and stops workers that outlive their link; once a minute.

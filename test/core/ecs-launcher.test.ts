@@ -64,6 +64,14 @@ describe('EcsLauncher against an ECS-protocol server', () => {
     })
   })
 
+  it('starts an overflow warm host from the same task definition: WORKER_MODE=host and its first LINK_ID', async () => {
+    const { server, launcher } = await fakeEcs([started(1)])
+    await launcher().launch({ linkId: 'lnk_first', mode: 'host' })
+    const input = server.calls[0].input as any
+    expect(input.taskDefinition).toBe(TASK_DEFINITION)
+    expect(input.overrides.containerOverrides).toEqual([{ name: 'worker', environment: [{ name: 'LINK_ID', value: 'lnk_first' }, { name: 'WORKER_MODE', value: 'host' }] }])
+  })
+
   it('disables the public IP when asked and passes the logout mode', async () => {
     const { server, launcher } = await fakeEcs([started(1)])
     await launcher({ assignPublicIp: false }).launch({ linkId: 'lnk_abc', mode: 'logout' })

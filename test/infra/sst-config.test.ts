@@ -31,6 +31,9 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
     ['the function URL answering CORS too', (s) => s.replace('url: { cors: false }', 'url: true'), /function URL must have its own CORS off/],
     ['the task-stopped rule catching every cluster', (s) => s.replace('clusterArn: [cluster.nodes.cluster.arn],', ''), /the task-stopped rule must match/],
     ['the task-stopped rule without its target', (s) => s.replace("new aws.cloudwatch.EventTarget('WorkerTaskStoppedTarget', {", "void ({"), /must target the TaskStopped function/],
+    ['warm hosts without their stop timeout', (s) => s.replace('stopTimeout: 120', 'stopTimeout: 30'), /stopTimeout 120/],
+    ['warm hosts building their own image', (s) => s.replace("image: worker.nodes.taskDefinition.containerDefinitions.apply((defs) => JSON.parse(defs)[0].image as string),", "image: { context: '.', dockerfile: 'packages/worker/Dockerfile' },"), /must run the worker task's image/],
+    ['warm hosts in one-link mode', (s) => s.replace("WORKER_MODE: 'host',", ''), /WORKER_MODE=host/],
     ['key rotation off', (s) => s.replace('enableKeyRotation: true', 'enableKeyRotation: false'), /enableKeyRotation/],
     ['a secret in the task environment', (s) => s.replace("LOG_LEVEL: 'info',", "LOG_LEVEL: 'info', WA_MASTER_KEY: 'hunter2',"), /must not carry secret material \(WA_MASTER_KEY\)/],
     ['prod not protected', (s) => s.replace('protect: prod,', 'protect: false,'), /prod must be removal "retain" and protect true/],
@@ -40,6 +43,25 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
     const variant = broken(edit)
     const problems = checkSstShape(await evaluateSstConfig(variant), variant)
     expect(problems.join('\n')).toMatch(why)
+  })
+})
+
+describe('warm worker hosts per stage', () => {
+  const hostsOf = (ev: Awaited<ReturnType<typeof evaluateSstConfig>>) => ev.resources.find((r) => r.type === 'sst.aws.Service' && r.name === 'WorkerHosts')!.args
+  const apiEnv = (ev: Awaited<ReturnType<typeof evaluateSstConfig>>) => ev.resources.find((r) => r.name === 'Api')!.args.environment
+
+  it('prod runs 1, any other stage 0, WARM_WORKERS at deploy time overrides; the API is told the same number', async () => {
+    for (const [stage, env, n] of [['prod', undefined, 1], ['alice', undefined, 0], ['alice', '3', 3], ['prod', '0', 0]] as const) {
+      const ev = await evaluateSstConfig(source, stage, { WARM_WORKERS: env })
+      expect(checkSstShape(ev, source)).toEqual([])
+      expect(hostsOf(ev).scaling).toEqual({ min: n, max: n })
+      expect(apiEnv(ev).WARM_WORKERS).toBe(String(n))
+    }
+  })
+
+  it('refuses a WARM_WORKERS that is not a whole number, naming the variable', async () => {
+    await expect(evaluateSstConfig(source, 'prod', { WARM_WORKERS: 'two' })).rejects.toThrow('Invalid configuration: WARM_WORKERS: must be a whole number of hosts (0 or more), not "two"')
+    await expect(evaluateSstConfig(source, 'prod', { WARM_WORKERS: '-1' })).rejects.toThrow(/WARM_WORKERS/)
   })
 })
 

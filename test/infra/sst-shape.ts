@@ -39,6 +39,9 @@ export interface RecordedCommand {
 }
 
 export interface Evaluation {
+  stage: string
+  /** The deploy-time environment the config saw (only what the caller set). */
+  env: Record<string, string | undefined>
   app: (stage: string) => any
   resources: Recorded[]
   commands: RecordedCommand[]
@@ -46,7 +49,7 @@ export interface Evaluation {
 }
 
 /** Bundles and runs a config source (repo-root relative imports) with recording stand-ins. */
-export async function evaluateSstConfig(source: string, stage = 'prod'): Promise<Evaluation> {
+export async function evaluateSstConfig(source: string, stage = 'prod', env: Record<string, string | undefined> = {}): Promise<Evaluation> {
   const out = await build({
     stdin: { contents: source, resolveDir: ROOT, sourcefile: 'sst.config.ts', loader: 'ts' },
     bundle: true,
@@ -78,7 +81,11 @@ export async function evaluateSstConfig(source: string, stage = 'prod'): Promise
   const resources: Recorded[] = []
   const commands: RecordedCommand[] = []
   const g = globalThis as any
-  const saved = Object.fromEntries(['sst', 'aws', '$app', '$dev', '$cli', '$interpolate', '$jsonStringify', '__sstShapeExec'].map((k) => [k, g[k]]))
+  const saved = Object.fromEntries(['sst', 'aws', '$app', '$dev', '$cli', '$interpolate', '$jsonStringify', '$output', '__sstShapeExec'].map((k) => [k, g[k]]))
+  const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v
+  // Pulumi's output(): here values are plain, so apply() is a call.
+  g.$output = (value: unknown) => ({ apply: (fn: (v: unknown) => unknown) => fn(value) })
   g.$app = { name: 'wa-link-broker', stage }
   g.$dev = false
   g.$cli = { command: 'deploy', paths: { root: ROOT, home: tmpdir(), work: join(ROOT, '.sst'), platform: join(ROOT, '.sst/platform') } }
@@ -100,9 +107,10 @@ export async function evaluateSstConfig(source: string, stage = 'prod'): Promise
     const mod = await import(pathToFileURL(file).href)
     const config = mod.default
     const outputs = await config.run()
-    return { app: (s: string) => config.app({ stage: s }), resources, commands, outputs }
+    return { stage, env, app: (s: string) => config.app({ stage: s }), resources, commands, outputs }
   } finally {
     Object.assign(g, saved)
+    for (const [k, v] of Object.entries(savedEnv)) if (v === undefined) delete process.env[k]; else process.env[k] = v
     spawnSync('rm', ['-rf', dir])
   }
 }
@@ -124,7 +132,13 @@ function token(type: string, name: string, key: string): any {
   // Outputs are strings here; nested ones (cluster.nodes.cluster.name) stay tokens, and
   // `output.apply(fn)` is `fn(value)`, as Pulumi resolves it.
   // An ECS cluster's ARN reads like one, so code that derives task ARNs from it can be checked.
-  const value = type === 'sst.aws.Cluster' && key === 'nodes.cluster.arn' ? `arn:aws:ecs:us-east-1:111122223333:cluster/${name}` : `<${type}:${name}.${key}>`
+  // A task definition's containers read like the JSON Pulumi gives, so code that picks the image can be checked.
+  const value =
+    type === 'sst.aws.Cluster' && key === 'nodes.cluster.arn'
+      ? `arn:aws:ecs:us-east-1:111122223333:cluster/${name}`
+      : key === 'nodes.taskDefinition.containerDefinitions'
+        ? JSON.stringify([{ name, image: `<${type}:${name}.image>` }])
+        : `<${type}:${name}.${key}>`
   return new Proxy(new String(value), {
     get: (target: any, k) =>
       k === 'apply'
@@ -229,6 +243,9 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
   const cluster = one('sst.aws.Cluster')
   expect(cluster && cluster.args.vpc === one('sst.aws.Vpc')?.instance, 'the cluster must use the Vpc')
 
+  // Warm hosts: the worker's image and role, WORKER_MODE=host, no load balancer, a stop timeout of 120 s.
+  problems.push(...checkWarmHosts(ev, one))
+
   // Lambda code: built by the config itself, before any function, then deployed as built.
   problems.push(...checkShippedBundles(ev))
 
@@ -261,6 +278,39 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
 }
 
 const shippedDir = (name: string) => join(ROOT, LAMBDA_OUT_DIR, name)
+
+/** How many warm hosts a stage runs: prod 1, others 0, WARM_WORKERS when set at deploy time. */
+export const expectedWarmWorkers = (stage: string, env: string | undefined) => Number(env ?? (stage === 'prod' ? 1 : 0))
+
+function checkWarmHosts(ev: Evaluation, one: (type: string, name?: string) => Recorded | undefined): string[] {
+  const problems: string[] = []
+  const expect = (ok: unknown, message: string) => { if (!ok) problems.push(message) }
+  const hosts = one('sst.aws.Service', 'WorkerHosts')
+  const task = ev.resources.find((r) => r.type === 'sst.aws.Task' && r.name === 'Worker')
+  const role = ev.resources.find((r) => r.type === 'aws.iam.Role' && r.name === 'WorkerTaskRole')
+  const api = ev.resources.find((r) => r.type === 'sst.aws.Function' && r.name === 'Api')
+  if (!hosts || !task) return problems
+  const a = hosts.args
+  expect(a.cluster === task.args.cluster, 'warm hosts must run on the worker cluster')
+  expect(str(a.image) === `<sst.aws.Task:Worker.image>`, `warm hosts must run the worker task's image (by digest), run ${json(str(a.image))}`)
+  expect(str(a.taskRole) === str((role?.instance as any)?.name), 'warm hosts must run as WorkerTaskRole')
+  expect(a.architecture === task.args.architecture && a.cpu === task.args.cpu && a.memory === task.args.memory, 'warm hosts must have the worker task’s size (an overflow host is RunTask of that task)')
+  expect(same(links(a), links(task.args)), 'warm hosts must link what the worker task links')
+  expect(a.environment?.WORKER_MODE === 'host', 'warm hosts must set WORKER_MODE=host')
+  expect(a.loadBalancer === undefined && a.public === undefined, 'warm hosts take no inbound traffic (no load balancer)')
+  const n = expectedWarmWorkers(ev.stage, ev.env.WARM_WORKERS)
+  expect(a.scaling?.min === n && a.scaling?.max === n, `warm hosts must be exactly ${n} for this stage, are ${json(a.scaling)}`)
+  expect(api?.args.environment?.WARM_WORKERS === String(n), `the API must be told WARM_WORKERS=${n}, is told ${json(api?.args.environment?.WARM_WORKERS)}`)
+  const transformed: any = { containerDefinitions: JSON.stringify([{ name: 'WorkerHosts', image: 'x' }]) }
+  const g = globalThis as any
+  const saved = g.$output
+  g.$output = (value: unknown) => ({ apply: (fn: (v: unknown) => unknown) => fn(value) })
+  try { a.transform?.taskDefinition?.(transformed) } catch (e) { problems.push(`warm hosts' task definition transform throws: ${(e as Error).message}`) } finally { g.$output = saved }
+  const containers = (() => { try { return JSON.parse(String(transformed.containerDefinitions)) } catch { return [] } })()
+  expect(containers.length === 1 && containers.every((c: any) => c.stopTimeout === 120), 'warm hosts’ containers must have stopTimeout 120 (s)')
+  problems.push(...plaintextSecrets('warm hosts', a.environment))
+  return problems
+}
 
 /** An IAM statement, normalised: effect, sorted actions, resources and conditions as plain strings. */
 export interface IamStatement { Effect: string; Action: string[]; Resource: string[]; Condition?: Record<string, Record<string, string[]>> }
