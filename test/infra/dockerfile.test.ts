@@ -4,6 +4,7 @@ import { isBuiltin } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { build } from 'esbuild'
 import { buildWorker } from '../../scripts/build.ts'
 import { copyRuntimeDeps, runtimeRoots } from '../../scripts/runtime-deps.ts'
 import { ROOT } from './sst-shape.ts'
@@ -144,4 +145,30 @@ describe('the image’s runtime packages (scripts/runtime-deps.ts)', () => {
     expect(r.stderr).toBe('')
     expect(r.stdout.trim()).toBe('function')
   }, 120_000)
+})
+
+describe('the build stage has every file it runs', () => {
+  it('copies every local module that scripts/build.ts, scripts/runtime-deps.ts and the worker bundle import', async () => {
+    const ins = parseDockerfile(readFileSync(join(ROOT, 'packages/worker/Dockerfile'), 'utf8'))
+    const froms = ins.filter((i) => i.op === 'FROM')
+    const buildFrom = froms.find((f) => /\sAS\s+build$/i.test(f.args))!
+    const stage = ins.slice(ins.indexOf(buildFrom), ins.indexOf(froms[froms.indexOf(buildFrom) + 1]))
+    const copied = stage.filter((i) => i.op === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).filter((w) => !w.startsWith('--')).slice(0, -1))
+    const { metafile } = await build({
+      entryPoints: ['scripts/build.ts', 'scripts/runtime-deps.ts', 'packages/worker/src/main.ts'].map((f) => join(ROOT, f)),
+      absWorkingDir: ROOT,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      outdir: 'out',
+      logLevel: 'silent',
+    })
+    const local = Object.keys(metafile.inputs).filter((f) => !f.includes('node_modules'))
+    expect(local.length).toBeGreaterThan(10)
+    const missing = local.filter((f) => !copied.some((c) => f === c || f.startsWith(c.endsWith('/') ? c : `${c}/`)))
+    expect(missing).toEqual([])
+  })
 })

@@ -1,9 +1,10 @@
-import type { ApiKeyVerifier, LinkService, Logger } from '@wa-link-broker/core'
+import type { ApiKeyVerifier, BrandingStore, LinkService, Logger } from '@wa-link-broker/core'
 import type { AuthEnv } from './auth.ts'
 
 /** Everything the HTTP edge needs from the domain; built once per process by an adapter. */
 export interface AppDeps {
   links: LinkService
+  branding: BrandingStore
   apiKeys: ApiKeyVerifier
   logger: Logger
   /**
@@ -11,6 +12,11 @@ export interface AppDeps {
    * lets developers use `http://localhost` redirect and webhook URLs and private webhook addresses.
    */
   local: boolean
+  /**
+   * Local only: the control URL of a running WhatsApp simulator (`npm run sim`, `SIM_CONTROL_URL`),
+   * so /demo can "scan" with the simulated phone.
+   */
+  simulatorControlUrl?: string
 }
 
 export type AppEnv = AuthEnv

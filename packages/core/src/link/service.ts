@@ -16,6 +16,8 @@ export interface CreateLinkInput {
   /** Already normalised to E.164 digits. */
   phoneNumber: string | null
   webhookUrl: string | null
+  /** Already validated (webUrlProblem). */
+  redirectUrl?: string | null
   metadata: Record<string, unknown>
   ttlSeconds: number
 }
@@ -66,6 +68,7 @@ export class LinkService {
       error: null,
       metadata: input.metadata,
       webhookUrl: input.webhookUrl,
+      redirectUrl: input.redirectUrl ?? null,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000).toISOString(),
@@ -126,7 +129,7 @@ export class LinkService {
   async read(principal: Principal, linkId: string): Promise<Link> {
     const link = isLinkId(linkId) ? await this.deps.store.get(linkId) : null
     if (!link) throw new NotFoundError()
-    const allowed = principal.kind === 'tenant' ? link.tenantId === principal.tenantId : clientTokenOpensLink(principal.token, link, this.now())
+    const allowed = principal.kind === 'tenant' ? link.tenantId === principal.tenantId : clientTokenOpensLink(principal.token, link)
     if (!allowed) throw new NotFoundError()
     return link
   }

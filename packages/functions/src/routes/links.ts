@@ -3,9 +3,10 @@ import { normalizePhoneNumber, toLinkView, ValidationError, DEFAULT_TTL_SECONDS 
 import { authenticate, tenantOf } from '../auth.ts'
 import { conditionalGet } from '../cors.ts'
 import type { AppDeps } from '../deps.ts'
+import { linkPageUrl } from '../page/url.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
 import {
-  CreateLinkBodySchema,
+  createLinkBodySchema,
   CreatedLinkSchema,
   errorResponses,
   IdempotencyHeaderSchema,
@@ -15,7 +16,7 @@ import {
   ListQuerySchema,
 } from '../schemas.ts'
 
-export function linkRoutes({ links, apiKeys }: AppDeps) {
+export function linkRoutes({ links, apiKeys, local }: AppDeps) {
   const tenantOnly = authenticate(apiKeys, { clientToken: false })
   const tenantOrClient = authenticate(apiKeys, { clientToken: true })
   const app = newRouter()
@@ -29,7 +30,7 @@ export function linkRoutes({ links, apiKeys }: AppDeps) {
       middleware: [tenantOnly] as const,
       request: {
         headers: IdempotencyHeaderSchema,
-        body: { content: { 'application/json': { schema: CreateLinkBodySchema } }, required: false },
+        body: { content: { 'application/json': { schema: createLinkBodySchema(local) } }, required: false },
       },
       responses: {
         201: { description: 'Created (or replayed under the same Idempotency-Key).', content: { 'application/json': { schema: CreatedLinkSchema } } },
@@ -47,6 +48,7 @@ export function linkRoutes({ links, apiKeys }: AppDeps) {
           method,
           phoneNumber: body.phoneNumber ? normalizePhoneNumber(body.phoneNumber) : null,
           webhookUrl: body.webhookUrl ?? null,
+          redirectUrl: body.redirectUrl ?? null,
           metadata: body.metadata ?? {},
           ttlSeconds: body.ttlSeconds ?? DEFAULT_TTL_SECONDS,
         },
@@ -54,7 +56,7 @@ export function linkRoutes({ links, apiKeys }: AppDeps) {
       )
       if (replayed) c.header('Idempotent-Replayed', 'true')
       c.header('Location', `/v1/links/${link.id}`)
-      return c.json({ link: toLinkView(link), clientToken }, 201)
+      return c.json({ link: toLinkView(link), clientToken, pageUrl: linkPageUrl(new URL(c.req.url).origin, link.id, clientToken) }, 201)
     },
   )
 
