@@ -5,9 +5,13 @@
  *
  * - LinkTable: the single DynamoDB table, derived from core's `createTableInput` so the local
  *   bootstrap, the tests and AWS share one definition (keys, GSIs, TTL, stream).
- * - DataKey: a KMS key (rotation on) that wraps the credential data keys. Linked as id/ARN only.
- * - Worker: a one-off Fargate task (arm64, 0.5 vCPU / 1 GB) the API starts with RunTask.
- * - Api: the Hono app on Lambda behind a function URL. Sweeper: a one-minute schedule.
+ * - DataKeyKey: a KMS key (rotation on) that wraps the credential data keys.
+ * - LinkStore / DataKey / WorkerLaunch: links carrying names, ids and ARNs, no grants; every role's
+ *   IAM statements are written out below (check:infra asserts them exactly).
+ * - Worker: a one-off Fargate task (arm64, 0.5 vCPU / 1 GB) the API starts with RunTask;
+ *   WorkerHosts: the warm-host service (WORKER_MODE=host), its count per stage.
+ * - Api, Sweeper (one-minute schedule), TaskStopped (EventBridge: a worker task stopped): Lambdas
+ *   deployed from the bundles `npm run build` writes, which this config runs first.
  *
  * Nothing secret is linked: linked values reach the task as plaintext SST_RESOURCE_* variables in
  * the task definition, so only names, ids and ARNs go there. No top-level imports (SST forbids
@@ -131,6 +135,8 @@ export default $config({
     const cluster = new sst.aws.Cluster('Cluster', { vpc })
     const tableLink = new sst.Linkable(RESOURCE_NAMES.table, { properties: { name: table.name } })
     const dataKey = new sst.Linkable(RESOURCE_NAMES.key, { properties: { id: kmsKey.keyId, arn: kmsKey.arn } })
+    // Names only (the worker also reads them from its SST links); LINK_ID / WORKER_MODE come per RunTask.
+    const workerEnv = { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn, LOG_LEVEL: 'info', NODE_ENV: 'production' }
     const worker = new sst.aws.Task('Worker', {
       cluster,
       architecture: 'arm64',
@@ -139,13 +145,7 @@ export default $config({
       image: { context: '.', dockerfile: 'packages/worker/Dockerfile' },
       taskRole: workerRole.name,
       link: [tableLink, dataKey],
-      // Names only (the worker also reads them from its SST links); LINK_ID / WORKER_MODE come per RunTask.
-      environment: {
-        TABLE_NAME: table.name,
-        KMS_KEY_ID: kmsKey.arn,
-        LOG_LEVEL: 'info',
-        NODE_ENV: 'production',
-      },
+      environment: workerEnv,
       logging: { retention: prod ? '1 month' : '1 week' },
       dev: { command: 'npx tsx packages/worker/src/main.ts' },
     })
@@ -160,6 +160,7 @@ export default $config({
         assignPublicIp: worker.assignPublicIp,
       },
     })
+
     // ---- Warm worker hosts (WORKER_MODE=host): long-lived workers, same image and role as the task,
     // that take new links at once; when none has room, the API RunTasks one more host from the task
     // above (WORKER_MODE=host + LINK_ID overrides). The count is per stage (prod 1, others 0) unless
@@ -177,13 +178,7 @@ export default $config({
       image: worker.nodes.taskDefinition.containerDefinitions.apply((defs) => JSON.parse(defs)[0].image as string),
       taskRole: workerRole.name,
       link: [tableLink, dataKey],
-      environment: {
-        TABLE_NAME: table.name,
-        KMS_KEY_ID: kmsKey.arn,
-        LOG_LEVEL: 'info',
-        NODE_ENV: 'production',
-        WORKER_MODE: 'host',
-      },
+      environment: { ...workerEnv, WORKER_MODE: 'host' },
       // No load balancer: hosts only dial out (to WhatsApp, DynamoDB, KMS).
       scaling: { min: warmWorkers, max: warmWorkers },
       logging: { retention: prod ? '1 month' : '1 week' },

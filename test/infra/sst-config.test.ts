@@ -33,7 +33,7 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
     ['the task-stopped rule without its target', (s) => s.replace("new aws.cloudwatch.EventTarget('WorkerTaskStoppedTarget', {", "void ({"), /must target the TaskStopped function/],
     ['warm hosts without their stop timeout', (s) => s.replace('stopTimeout: 120', 'stopTimeout: 30'), /stopTimeout 120/],
     ['warm hosts building their own image', (s) => s.replace("image: worker.nodes.taskDefinition.containerDefinitions.apply((defs) => JSON.parse(defs)[0].image as string),", "image: { context: '.', dockerfile: 'packages/worker/Dockerfile' },"), /must run the worker task's image/],
-    ['warm hosts in one-link mode', (s) => s.replace("WORKER_MODE: 'host',", ''), /WORKER_MODE=host/],
+    ['warm hosts in one-link mode', (s) => s.replace("environment: { ...workerEnv, WORKER_MODE: 'host' },", 'environment: workerEnv,'), /WORKER_MODE=host/],
     ['key rotation off', (s) => s.replace('enableKeyRotation: true', 'enableKeyRotation: false'), /enableKeyRotation/],
     ['a secret in the task environment', (s) => s.replace("LOG_LEVEL: 'info',", "LOG_LEVEL: 'info', WA_MASTER_KEY: 'hunter2',"), /must not carry secret material \(WA_MASTER_KEY\)/],
     ['prod not protected', (s) => s.replace('protect: prod,', 'protect: false,'), /prod must be removal "retain" and protect true/],
