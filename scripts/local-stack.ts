@@ -11,6 +11,7 @@ import {
   sweepStaleLinks,
   type Logger,
   type ResolvedRuntimeConfig,
+  type TenantLimits,
 } from '@wa-link-broker/core'
 import { buildDeps, createApp, LOCAL_DEV_TENANT } from '@wa-link-broker/functions'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -28,9 +29,9 @@ export interface LocalStackOptions {
   /** Extra environment for every worker, on top of this process's own. */
   workerEnv?: Record<string, string>
   maxWorkers?: number
+  limits?: Partial<TenantLimits>
   /** A running simulator's control URL, for /demo's "scan with the simulator" button. */
   simulatorControlUrl?: string
-  createLimitPerMinute?: number
 }
 
 export interface LocalStack {
@@ -63,8 +64,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       config,
       logger,
       local: true,
+      limits: options.limits,
       simulatorControlUrl: options.simulatorControlUrl,
-      createLimitPerMinute: options.createLimitPerMinute,
       launcher: (log) =>
         (launcher = new LocalProcessLauncher({
           command: [process.execPath, workerBundle],

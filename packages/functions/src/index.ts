@@ -1,4 +1,5 @@
 export { createApp, MAX_BODY_BYTES, type App } from './app.ts'
 export type { AppDeps } from './deps.ts'
 export { buildDeps } from './wiring.ts'
+export { apiEnvSchema, loadApiConfig, loadSweeperConfig, sweeperEnvSchema, type ApiConfig } from './config.ts'
 export { LOCAL_DEV_TENANT } from './routes/demo.ts'

@@ -1,10 +1,11 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
-import { createDocumentClient, createLogger, LinkStore, resolveRuntimeConfig, stopOrphanedTasks, sweepStaleLinks } from '@wa-link-broker/core'
+import { createDocumentClient, createLogger, LinkStore, stopOrphanedTasks, sweepStaleLinks } from '@wa-link-broker/core'
+import { loadSweeperConfig } from './config.ts'
 
 // The scheduled sweeper (sst.aws.CronV2 "Sweeper", once a minute): settles links whose worker died,
 // and stops worker tasks that outlive their link. Built once per Lambda instance.
-const config = resolveRuntimeConfig()
-const logger = createLogger({ name: 'sweeper' })
+const { runtime: config, logLevel } = loadSweeperConfig()
+const logger = createLogger({ name: 'sweeper', level: logLevel })
 const store = new LinkStore(createDocumentClient(config), config.tableName)
 const ecs = config.ecs && { client: new ECSClient({ region: config.region }), cluster: config.ecs.cluster }
 

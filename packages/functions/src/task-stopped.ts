@@ -1,4 +1,5 @@
-import { createDocumentClient, createLogger, LinkStore, resolveRuntimeConfig, settleStoppedTask, type Settlement, type SettleDeps } from '@wa-link-broker/core'
+import { createDocumentClient, createLogger, LinkStore, settleStoppedTask, type Settlement, type SettleDeps } from '@wa-link-broker/core'
+import { loadTaskStoppedConfig } from './config.ts'
 import { stoppedTaskOf, type EcsTaskStateChange } from './ecs-events.ts'
 
 /**
@@ -18,9 +19,9 @@ export function taskStoppedHandler(deps: SettleDeps) {
   }
 }
 
-// Built once per Lambda instance; warm invocations reuse the client.
-const config = resolveRuntimeConfig()
+// Parsed and built once per Lambda instance: a bad value fails its start, naming the variable.
+const { runtime: config, logLevel } = loadTaskStoppedConfig()
 export const handler = taskStoppedHandler({
   store: new LinkStore(createDocumentClient(config), config.tableName),
-  logger: createLogger({ name: 'task-stopped' }),
+  logger: createLogger({ name: 'task-stopped', level: logLevel }),
 })
