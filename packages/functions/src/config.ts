@@ -41,3 +41,6 @@ export function loadSweeperConfig(env: Record<string, string | undefined> = proc
   const parsed = parseEnv(sweeperEnvSchema, env)
   return { runtime: resolveRuntimeConfig(env), logLevel: parsed.LOG_LEVEL }
 }
+
+/** The task-stopped Lambda's environment: the sweeper's (the store, a log level). */
+export const loadTaskStoppedConfig = loadSweeperConfig

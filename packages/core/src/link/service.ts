@@ -171,7 +171,8 @@ export class LinkService {
    */
   private async launch(link: Link, mode: 'link' | 'logout'): Promise<Link> {
     try {
-      await this.deps.launcher.launch({ linkId: link.id, mode })
+      const started = await this.deps.launcher.launch({ linkId: link.id, mode })
+      if (started?.taskArn) await this.recordTask(link.id, started.taskArn)
       return link
     } catch (error) {
       this.deps.logger.error({ linkId: link.id, mode, err: { name: (error as Error).name, message: (error as Error).message } }, 'worker launch failed')
@@ -182,6 +183,11 @@ export class LinkService {
         throw e
       })
     }
+  }
+
+  /** The task ARN lets the task-stopped rule settle the link at once; without it the sweeper still will. */
+  private async recordTask(linkId: string, taskArn: string): Promise<void> {
+    await this.deps.store.recordTask(linkId, taskArn).catch((err) => this.deps.logger.warn({ err, linkId, taskArn }, 'could not record the worker task on the link'))
   }
 
   /** The link if this principal may read it; otherwise NotFound (never Forbidden: no existence oracle). */

@@ -294,6 +294,23 @@ export class LinkStore {
     return this.conditionalUpdate(id, 'SET #hb = :hb, #ask = :ask', ['#lease = :fence', `#status IN (${live})`], names, values)
   }
 
+  /**
+   * Remembers the ECS task started for the link, so that its stop can be matched to the link.
+   * Bookkeeping, not a visible change: no `version`, no `updatedAt`, no index is rewritten.
+   */
+  async recordTask(id: string, taskArn: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: linkKey(id),
+        UpdateExpression: 'SET #task = :task',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#task': 'taskArn', '#pk': T.partitionKey },
+        ExpressionAttributeValues: { ':task': taskArn },
+      }),
+    )
+  }
+
   private async conditionalUpdate(id: string, expression: string, conditions: string[], names: Record<string, string>, values: Record<string, unknown>): Promise<Link> {
     try {
       const res = await this.doc.send(
