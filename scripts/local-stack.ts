@@ -12,7 +12,7 @@ import {
   LinkStore,
   LocalProcessLauncher,
   LogoutRequests,
-  settleStoppedWorker,
+  settleStoppedTask,
   sweepLogouts,
   sweepStaleLinks,
   type ExitedWorker,
@@ -122,8 +122,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     if (options.settleStoppedWorkers === false) return
     // While everything stops, no link is handed to another host: those left end worker_lost.
-    const deps = { store, registry, requests, logger: launcherLog, ...(stopping ? {} : { dispatcher }) }
-    const settle = settleStoppedWorker(deps, { hostId: worker.hostId, linkId: worker.request.linkId, mode: worker.request.mode, patienceMs: 5000 })
+    const deps = { store, registry, requests, logger: launcherLog, patienceMs: 5000, ...(stopping ? {} : { dispatcher }) }
+    const reason = worker.signal ? `killed by ${worker.signal}` : `exited with code ${worker.code}`
+    const settle = settleStoppedTask({ hostId: worker.hostId, linkId: worker.request.linkId, mode: worker.request.mode, stoppedAt: new Date().toISOString(), reason }, deps)
       .catch((err) => launcherLog.error({ err, hostId: worker.hostId }, 'settling a stopped worker failed'))
       .finally(() => settles.delete(settle))
     settles.add(settle)

@@ -10,7 +10,7 @@ import {
   LoggingLauncher,
   LogoutRequests,
   newLinkId,
-  settleStoppedWorker,
+  settleStoppedTask,
   StaleLinkError,
   sweepLogouts,
   sweepStaleLinks,
@@ -127,7 +127,7 @@ describe('Dispatcher', () => {
   })
 })
 
-describe('settleStoppedWorker', () => {
+describe('settleStoppedTask for hosts', () => {
   it('hands what can be resumed to a live host, ends the rest worker_lost, leaves others’ links alone, removes the host', async () => {
     const { store, registry, requests } = await setup()
     const fresh = ago(1000)
@@ -140,37 +140,41 @@ describe('settleStoppedWorker', () => {
     await registry.register({ id: 'alive', capacity: 5, listed: true })
     const dispatcher = new Dispatcher({ registry, warm: true, logger })
 
-    const report = await settleStoppedWorker({ store, registry, dispatcher, requests, logger }, { hostId: 'dead', patienceMs: 0 })
-    expect(report).toEqual({ handedOver: 2, lost: 1, logoutsRetried: 0 })
+    const settled = await settleStoppedTask({ hostId: 'dead', stoppedAt: new Date().toISOString(), reason: 'killed by SIGKILL' }, { store, registry, dispatcher, requests, logger })
+    expect(new Map(settled.map((s) => [s.linkId, s.outcome]))).toEqual(
+      new Map([[pending.id, 'handed_over'], [waiting.id, 'handed_over'], [pairing.id, 'worker_lost'], [elsewhere.id, 'untouched'], [done.id, 'untouched']]),
+    )
     expect((await registry.read('alive'))!.links.sort()).toEqual([pending.id, waiting.id].sort())
     expect(await store.get(waiting.id)).toMatchObject({ status: 'awaiting_scan', workerId: null, leaseToken: 1, qr: { value: '', sequence: 3 } })
-    expect(await store.get(pairing.id)).toMatchObject({ status: 'failed', error: { code: 'worker_lost' } })
+    expect(await store.get(pairing.id)).toMatchObject({ status: 'failed', error: { code: 'worker_lost', message: expect.stringContaining('killed by SIGKILL') } })
     expect(await store.get(elsewhere.id)).toMatchObject({ status: 'awaiting_scan', workerId: 'alive', version: elsewhere.version })
     expect(await registry.read('dead')).toBeNull()
   })
 
-  it('with no warm host (or WARM_WORKERS=0) the links end worker_lost at once, even one it died before listing', async () => {
+  it('with WARM_WORKERS=0 the links end at once, even one it died before listing', async () => {
     const { store, registry } = await setup()
     const never = await newLink(store)
     const waiting = await newLink(store, { status: 'awaiting_scan', workerId: 'dead', heartbeatAt: ago(500), leaseToken: 1 })
     await registry.register({ id: 'dead', capacity: 1, listed: false, links: [waiting.id] })
     const dispatcher = new Dispatcher({ registry, launcher: new LoggingLauncher(logger), warm: false, logger })
-    expect(await settleStoppedWorker({ store, registry, dispatcher, logger }, { hostId: 'dead', linkId: never.id })).toMatchObject({ lost: 2 })
-    expect(await store.get(never.id)).toMatchObject({ status: 'failed', error: { code: 'worker_lost', message: expect.stringContaining('No worker started') } })
+    const settled = await settleStoppedTask({ hostId: 'dead', linkId: never.id, mode: 'link', stoppedAt: new Date().toISOString(), reason: 'exited with code 1' }, { store, registry, dispatcher, logger })
+    expect(settled).toEqual([{ linkId: never.id, outcome: 'launch_failed' }, { linkId: waiting.id, outcome: 'worker_lost' }])
+    expect(await store.get(never.id)).toMatchObject({ status: 'failed', error: { code: 'launch_failed', message: expect.stringContaining('exited with code 1') } })
     expect(await store.get(waiting.id)).toMatchObject({ status: 'failed', error: { code: 'worker_lost' } })
   })
 })
 
-describe('settleStoppedWorker after a normal exit', () => {
+describe('settleStoppedTask after a normal exit', () => {
   it('a link worker that exits once linked leaves a logout asked for meanwhile to its own worker', async () => {
     const { store, registry, requests } = await setup()
     const link = await newLink(store, { status: 'linked', workerId: null, leaseToken: 1 })
     await requests.request(link.id)
     const dispatcher = new Dispatcher({ registry, launcher: new LoggingLauncher(logger), warm: false, logger })
-    expect(await settleStoppedWorker({ store, registry, dispatcher, requests, logger }, { hostId: 'gone', linkId: link.id, mode: 'link' })).toEqual({ handedOver: 0, lost: 0, logoutsRetried: 0 })
+    const stopped = (hostId: string, mode: 'link' | 'logout') => ({ hostId, linkId: link.id, mode, stoppedAt: new Date().toISOString(), reason: 'exited with code 0' })
+    expect(await settleStoppedTask(stopped('gone', 'link'), { store, registry, dispatcher, requests, logger })).toEqual([{ linkId: link.id, outcome: 'untouched' }])
     expect(await requests.get(link.id)).toMatchObject({ attempts: 1 })
     // The logout worker itself dying before its claim is another matter: sent again.
-    expect(await settleStoppedWorker({ store, registry, dispatcher, requests, logger }, { hostId: 'gone2', linkId: link.id, mode: 'logout' })).toMatchObject({ logoutsRetried: 1 })
+    expect(await settleStoppedTask(stopped('gone2', 'logout'), { store, registry, dispatcher, requests, logger })).toEqual([{ linkId: link.id, outcome: 'logout_retried' }])
     expect(await requests.get(link.id)).toMatchObject({ attempts: 2 })
   })
 })

@@ -1,118 +1,132 @@
-import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ApiKeyStore } from '@wa-link-broker/core'
-import { buildLambda, type BuiltBundle } from '../../scripts/build.ts'
-import { startAwsJsonServer } from '../fixtures/aws-json-server.ts'
+import { ApiKeyStore, RESOURCE_NAMES } from '@wa-link-broker/core'
+import { buildLambda, LAMBDA_ENTRIES, type BuiltBundle } from '../../scripts/build.ts'
+import { taskStoppedEvent } from '../fixtures/ecs-events.ts'
+import { envOf, startFakeEcs } from '../fixtures/fake-ecs.ts'
 import { createTestTable } from '../support/store.ts'
+import { CRON_V2_EVENT, filesIn, functionUrlEvent, invokeShipped, packageLikeSst, withSstBanner } from './shipped-lambda.ts'
 
-/** The deployable bundles actually run: build them as `npm run build` does and invoke them. */
-describe('Lambda bundles', () => {
-  let bundles: BuiltBundle[]
+/**
+ * The deployed Lambda code is the output of `npm run build` (sst.config.ts runs it and deploys each
+ * directory with `bundle`). Here the same build runs, each directory is packaged as SST packages it,
+ * and its handler is imported and invoked in a fresh process with the events AWS sends.
+ */
+let bundles: Record<string, BuiltBundle>
+const dirOf = (name: string) => join(bundles[name].file, '..')
+
+beforeAll(async () => {
+  bundles = Object.fromEntries((await buildLambda({ outDir: mkdtempSync(join(tmpdir(), 'lambda-')) })).map((b) => [b.name, b]))
+}, 120_000)
+
+const TASK_LINK = {
+  cluster: 'arn:aws:ecs:us-east-1:111122223333:cluster/wa-link-broker-ci-ClusterCluster-abc',
+  containers: ['Worker'],
+  taskDefinition: 'arn:aws:ecs:us-east-1:111122223333:task-definition/wa-link-broker-ci-ClusterCluster-abc-Worker:3',
+  subnets: ['subnet-0a1b2c3d4e5f60001'],
+  securityGroups: ['sg-0123456789abcdef0'],
+  assignPublicIp: true,
+  type: 'sst.sst.Linkable',
+}
+
+describe('the build writes one directory per Lambda entry, holding only its bundle', () => {
+  it('dist/lambda/<name>/index.mjs for every LAMBDA_ENTRIES name, nothing else (SST zips the whole directory)', () => {
+    expect(Object.keys(bundles).sort()).toEqual(Object.keys(LAMBDA_ENTRIES).sort())
+    for (const name of Object.keys(bundles)) expect(filesIn(dirOf(name))).toEqual(['index.mjs'])
+  })
+})
+
+describe('the shipped handlers, packaged as SST packages them, against DynamoDB Local and an ECS-protocol endpoint', () => {
+  let table: Awaited<ReturnType<typeof createTestTable>>
+  let ecs: Awaited<ReturnType<typeof startFakeEcs>>
+  let key: string
+  const links = () => ({
+    [RESOURCE_NAMES.table]: { name: table.tableName, type: 'sst.sst.Linkable' },
+    [RESOURCE_NAMES.task]: TASK_LINK,
+    [RESOURCE_NAMES.key]: { id: 'k', arn: 'arn:aws:kms:us-east-1:111122223333:key/k', type: 'sst.sst.Linkable' },
+  })
+  // Only what differs from AWS: where DynamoDB and ECS answer.
+  const endpoints = () => ({ DYNAMODB_ENDPOINT: table.endpoint, AWS_ENDPOINT_URL_ECS: ecs.endpoint, LOG_LEVEL: 'info' })
+
   beforeAll(async () => {
-    bundles = await buildLambda({ outDir: mkdtempSync(join(tmpdir(), 'lambda-')) })
-  }, 120_000)
+    table = await createTestTable('shipped')
+    key = (await new ApiKeyStore(table.doc, table.tableName).create('acme')).key
+    ecs = await startFakeEcs()
+  })
+  afterAll(() => ecs?.close())
 
-  const env = {
-    PATH: process.env.PATH,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'x',
-    AWS_SECRET_ACCESS_KEY: 'x',
-    TABLE_NAME: 'bundle-smoke',
-    LOG_LEVEL: 'silent',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    KMS_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/smoke',
-    ECS_CLUSTER: 'arn:aws:ecs:us-east-1:111122223333:cluster/smoke',
-    ECS_TASK_DEFINITION: 'arn:aws:ecs:us-east-1:111122223333:task-definition/smoke:1',
-    ECS_SUBNETS: 'subnet-1',
-    ECS_SECURITY_GROUPS: 'sg-1',
-  }
-  const run = (code: string) => spawnSync(process.execPath, ['--input-type=module', '-e', code], { env, encoding: 'utf8', timeout: 30_000 })
+  it('api: /healthz, /openapi.json, a create and a read through Function URL events', async () => {
+    const { dir, env } = packageLikeSst(dirOf('api'), links())
+    expect(filesIn(dir)).toEqual(['index.mjs', 'resource.enc'])
+    const auth = { authorization: `Bearer ${key}` }
+    const create = functionUrlEvent('POST', '/v1/links', { headers: auth, body: JSON.stringify({ method: 'code', phoneNumber: '+1 (234) 567-8901' }) })
+    const first = await invokeShipped(dir, [functionUrlEvent('GET', '/healthz'), functionUrlEvent('GET', '/openapi.json'), create], { ...env, ...endpoints() })
+    expect(first.loadError).toBeUndefined()
+    expect(first.stderr).toBe('')
+    const [health, openapi, created] = first.results.map((r) => (r.ok ? r.value : expect.fail(r.error)))
+    expect(health).toMatchObject({ statusCode: 200 })
+    expect(openapi.statusCode).toBe(200)
+    expect(JSON.parse(openapi.body).openapi).toMatch(/^3\.1/)
+    expect(created.statusCode).toBe(201)
+    const { link, clientToken } = JSON.parse(created.body)
+    expect(link).toMatchObject({ status: 'pending', method: 'code', phoneNumber: '12345678901' })
 
-  it('api: serves /healthz, /openapi.json through the Function URL handler', () => {
-    const file = pathToFileURL(bundles.find((b) => b.name === 'api')!.file).href
-    const event = (method: string, path: string, body?: string) => ({
-      version: '2.0', rawPath: path, rawQueryString: '', headers: { 'content-type': 'application/json', host: 'x.lambda-url.us-east-1.on.aws' },
-      requestContext: { http: { method, path, sourceIp: '127.0.0.1' }, domainName: 'x.lambda-url.us-east-1.on.aws', requestId: 'r' },
-      body, isBase64Encoded: false,
+    // The RunTask the shipped API sent, configured only by its resource.enc.
+    const runTask = ecs.calls.filter((c) => c.operation === 'RunTask').at(-1)!
+    expect(runTask.input).toMatchObject({
+      cluster: TASK_LINK.cluster,
+      taskDefinition: TASK_LINK.taskDefinition,
+      // No warm host is registered in this table: the dispatcher starts one more host, for this link.
+      overrides: { containerOverrides: [{ name: 'Worker', environment: [{ name: 'LINK_ID', value: link.id }, { name: 'WORKER_MODE', value: 'host' }] }] },
     })
-    const r = run(`
-      const { handler } = await import(${JSON.stringify(file)})
-      const out = []
-      for (const e of ${JSON.stringify([event('GET', '/healthz'), event('GET', '/openapi.json')])}) {
-        const res = await handler(e, {})
-        out.push({ status: res.statusCode, body: String(res.body).slice(0, 200) })
-      }
-      console.log(JSON.stringify(out))
-    `)
-    expect(r.stderr).toBe('')
-    const [health, openapi] = JSON.parse(r.stdout)
-    expect(health.status).toBe(200)
-    expect(openapi.status).toBe(200)
-    expect(openapi.body).toContain('"openapi":"3.1')
+
+    // A second cold start reads it back with the client token.
+    const read = await invokeShipped(dir, [functionUrlEvent('GET', `/v1/links/${link.id}`, { headers: { authorization: `Bearer ${clientToken}` } })], { ...env, ...endpoints() })
+    expect(read.stderr).toBe('')
+    const [got] = read.results.map((r) => (r.ok ? r.value : expect.fail(r.error)))
+    expect(got.statusCode).toBe(200)
+    expect(JSON.parse(got.body)).toMatchObject({ id: link.id, status: 'pending' })
+    // Logs go to stdout as JSON and carry no secret.
+    expect(first.stdout + read.stdout).not.toContain(clientToken)
+    expect(first.stdout + read.stdout).not.toContain(key)
   })
 
-  describe('against DynamoDB Local and an ECS-protocol endpoint', () => {
-    let table: Awaited<ReturnType<typeof createTestTable>>
-    let ecs: Awaited<ReturnType<typeof startAwsJsonServer>>
-    let key: string
-    beforeAll(async () => {
-      table = await createTestTable('bundle')
-      key = (await new ApiKeyStore(table.doc, table.tableName).create('acme')).key
-      ecs = await startAwsJsonServer(() => ({ body: { tasks: [{ taskArn: 'arn:aws:ecs:us-east-1:111122223333:task/smoke/1' }], failures: [] } }))
-    })
-    afterAll(() => ecs?.close())
-
-    // The child process is async here: the fake ECS endpoint lives in this process's event loop.
-    const runAsync = (code: string) =>
-      new Promise<{ stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-          env: { ...env, TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: table.endpoint, AWS_ENDPOINT_URL_ECS: ecs.endpoint },
-        })
-        let stdout = ''
-        let stderr = ''
-        child.stdout.on('data', (d) => (stdout += d))
-        child.stderr.on('data', (d) => (stderr += d))
-        child.on('exit', () => resolve({ stdout, stderr }))
-      })
-
-    it('api: starts a link (one RunTask for it) and reads it back, as deployed', async () => {
-      const file = pathToFileURL(bundles.find((b) => b.name === 'api')!.file).href
-      const event = (method: string, path: string, body?: string) => ({
-        version: '2.0', rawPath: path, rawQueryString: '', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, host: 'x.lambda-url.us-east-1.on.aws' },
-        requestContext: { http: { method, path, sourceIp: '127.0.0.1' }, domainName: 'x.lambda-url.us-east-1.on.aws', requestId: 'r' },
-        body, isBase64Encoded: false,
-      })
-      const r = await runAsync(`
-        const { handler } = await import(${JSON.stringify(file)})
-        const created = await handler(${JSON.stringify(event('POST', '/v1/links', '{"method":"code","phoneNumber":"+1 (234) 567-8901"}'))}, {})
-        const id = JSON.parse(created.body).link.id
-        const read = await handler({ ...${JSON.stringify(event('GET', '/v1/links/ID'))}, rawPath: '/v1/links/' + id, requestContext: { ...${JSON.stringify(event('GET', '/').requestContext)}, http: { method: 'GET', path: '/v1/links/' + id } } }, {})
-        console.log(JSON.stringify({ created: created.statusCode, read: read.statusCode, link: JSON.parse(read.body) }))
-      `)
-      expect(r.stderr).toBe('')
-      const out = JSON.parse(r.stdout)
-      expect(out).toMatchObject({ created: 201, read: 200, link: { status: 'pending', method: 'code', phoneNumber: '12345678901' } })
-      // No warm host has registered in this table: the dispatcher starts one more host, for this link.
-      expect(ecs.calls).toHaveLength(1)
-      expect(ecs.calls[0].input).toMatchObject({ cluster: env.ECS_CLUSTER, overrides: { containerOverrides: [{ environment: [{ name: 'LINK_ID', value: out.link.id }, { name: 'WORKER_MODE', value: 'host' }] }] } })
-    })
-
-    it('sweeper: sweeps the table', async () => {
-      const file = pathToFileURL(bundles.find((b) => b.name === 'sweeper')!.file).href
-      const r = await runAsync(`const { handler } = await import(${JSON.stringify(file)}); console.log(JSON.stringify(await handler()))`)
-      expect(r.stderr).toBe('')
-      expect(JSON.parse(r.stdout)).toEqual({ lost: 0, expired: 0 })
-    })
+  it('sweeper: the event CronV2 delivers (sweeps the table, lists the cluster’s worker tasks)', async () => {
+    const { dir, env } = packageLikeSst(dirOf('sweeper'), links())
+    const listed = ecs.calls.length
+    const r = await invokeShipped(dir, [CRON_V2_EVENT], { ...env, ...endpoints() })
+    expect(r.loadError).toBeUndefined()
+    expect(r.stderr).toBe('')
+    expect(r.results).toEqual([{ ok: true, value: { lost: 0, expired: 0, stopped: 0 } }])
+    expect(ecs.calls.slice(listed).map((c) => c.operation)).toContain('ListTasks')
   })
 
-  it('sweeper: exports handler and its module loads without a table', () => {
-    const file = pathToFileURL(bundles.find((b) => b.name === 'sweeper')!.file).href
-    const r = run(`const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler)`)
+  it('taskStopped: the EventBridge event of a task that stopped before claiming ends its link launch_failed', async () => {
+    const api = packageLikeSst(dirOf('api'), links())
+    const created = await invokeShipped(api.dir, [functionUrlEvent('POST', '/v1/links', { headers: { authorization: `Bearer ${key}` }, body: '{}' })], { ...api.env, ...endpoints() })
+    const { link } = JSON.parse((created.results[0] as { value: { body: string } }).value.body)
+    const [task] = ecs.tasksFor(link.id)
+    const event = taskStoppedEvent({
+      taskArn: task.taskArn, clusterArn: task.clusterArn, taskDefinitionArn: task.taskDefinitionArn, environment: envOf(task),
+      stopCode: 'TaskFailedToStart', stoppedReason: 'ResourceInitializationError: unable to pull secrets or registry auth',
+    })
+    const { dir, env } = packageLikeSst(dirOf('taskStopped'), links())
+    const r = await invokeShipped(dir, [event], { ...env, ...endpoints() })
+    expect(r.loadError).toBeUndefined()
     expect(r.stderr).toBe('')
-    expect(r.stdout.trim()).toBe('function')
+    expect(r.results).toEqual([{ ok: true, value: [{ linkId: link.id, outcome: 'launch_failed' }] }])
+    const read = await invokeShipped(api.dir, [functionUrlEvent('GET', `/v1/links/${link.id}`, { headers: { authorization: `Bearer ${key}` } })], { ...api.env, ...endpoints() })
+    expect(JSON.parse((read.results[0] as { value: { body: string } }).value.body)).toMatchObject({ status: 'failed', error: { code: 'launch_failed' } })
+  })
+})
+
+describe('the check fails for an artifact that would not load', () => {
+  it("a bundle with SST's own banner in front (a second `require` declaration) does not load", async () => {
+    const { dir, env } = packageLikeSst(withSstBanner(dirOf('api')), {})
+    const r = await invokeShipped(dir, [functionUrlEvent('GET', '/healthz')], env)
+    expect(r.loadError).toMatch(/SyntaxError: Identifier 'require' has already been declared/)
+    expect(r.results).toEqual([])
   })
 })

@@ -9,9 +9,15 @@ export interface LaunchRequest {
   mode: WorkerMode
 }
 
+/** What a launcher can tell about the worker it started. */
+export interface LaunchOutcome {
+  /** The ECS task running the worker (ECS launcher); stored on the link to settle it when the task stops. */
+  taskArn?: string
+}
+
 /** Starts a worker for a link. Implementations: local child process, ECS RunTask, and the Dispatcher in front of them. */
 export interface LinkLauncher {
-  launch(request: LaunchRequest): Promise<void>
+  launch(request: LaunchRequest): Promise<LaunchOutcome | void>
   /** Best effort: tells the worker holding a link (`link.workerId`) to re-read it now, e.g. after a cancel. */
   poke?(workerId: string, linkId: string): Promise<void>
 }

@@ -164,7 +164,14 @@ export async function retryLogout(deps: LogoutRetryDeps, linkId: string, options
 export async function sweepLogouts(deps: LogoutRetryDeps, options: Omit<LogoutRetryOptions, 'force'> = {}): Promise<Partial<Record<LogoutRetry, number>>> {
   const counts: Partial<Record<LogoutRetry, number>> = {}
   for await (const linkId of deps.requests.pending()) {
-    const outcome = await retryLogout(deps, linkId, options)
+    let outcome: LogoutRetry
+    try {
+      outcome = await retryLogout(deps, linkId, options)
+    } catch (err) {
+      // One logout that cannot be sent (no task could be started) must not stop the others; it is counted and retried.
+      deps.logger?.warn({ err, linkId }, 'could not send a logout again; the next sweep retries')
+      outcome = 'raced'
+    }
     counts[outcome] = (counts[outcome] ?? 0) + 1
   }
   return counts

@@ -51,3 +51,6 @@ export function loadSweeperConfig(env: Record<string, string | undefined> = proc
   const parsed = parseEnv(sweeperEnvSchema, env)
   return { runtime: resolveRuntimeConfig(env), logLevel: parsed.LOG_LEVEL, warmWorkers: parsed.WARM_WORKERS > 0 }
 }
+
+/** The task-stopped Lambda's environment: the sweeper's (the store, a log level). */
+export const loadTaskStoppedConfig = loadSweeperConfig

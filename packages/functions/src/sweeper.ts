@@ -1,28 +1,31 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
-import { createDocumentClient, createLogger, Dispatcher, EcsLauncher, HostRegistry, LinkStore, LogoutRequests, sweepLogouts, sweepStaleLinks } from '@wa-link-broker/core'
+import { createDocumentClient, createLogger, Dispatcher, EcsLauncher, HostRegistry, LinkStore, LogoutRequests, stopOrphanedTasks, sweepLogouts, sweepStaleLinks } from '@wa-link-broker/core'
 import { loadSweeperConfig } from './config.ts'
 
 // The scheduled sweeper (sst.aws.CronV2 "Sweeper", once a minute): settles links whose worker died,
-// and sends again the logouts whose worker died (when an ECS task is linked to start one).
-// Built once per Lambda instance; warm invocations reuse the client.
+// sends again the logouts whose worker died, and stops worker tasks that outlive their link.
+// Built once per Lambda instance.
 const { runtime: config, logLevel, warmWorkers } = loadSweeperConfig()
 const logger = createLogger({ name: 'sweeper', level: logLevel })
 const doc = createDocumentClient(config)
 const store = new LinkStore(doc, config.tableName)
 const requests = new LogoutRequests(doc, config.tableName, store)
-const dispatcher = config.ecs
-  ? new Dispatcher({
-      registry: new HostRegistry(doc, config.tableName),
-      launcher: new EcsLauncher({ ecs: new ECSClient({ region: config.region }), ...config.ecs, logger }),
-      warm: warmWorkers,
-      logger,
-    })
-  : undefined
+const ecs = config.ecs && { client: new ECSClient({ region: config.region }), cluster: config.ecs.cluster }
+const dispatcher =
+  config.ecs &&
+  new Dispatcher({
+    registry: new HostRegistry(doc, config.tableName),
+    launcher: new EcsLauncher({ ecs: ecs!.client, ...config.ecs, logger }),
+    warm: warmWorkers,
+    logger,
+  })
 
-export async function handler(): Promise<{ lost: number; expired: number }> {
+export async function handler(): Promise<{ lost: number; expired: number; stopped: number }> {
   const started = Date.now()
   const { lost, expired } = await sweepStaleLinks(store, { logger })
   const logouts = dispatcher ? await sweepLogouts({ store, requests, dispatch: (linkId) => dispatcher.launch({ linkId, mode: 'logout' }), logger }) : {}
-  logger.info({ lost, expired, logouts, ms: Date.now() - started }, 'sweep done')
-  return { lost, expired }
+  const { stopped } = ecs ? await stopOrphanedTasks({ ecs: ecs.client, cluster: ecs.cluster, store, logger }) : { stopped: 0 }
+  const result = { lost, expired, stopped }
+  logger.info({ ...result, logouts, ms: Date.now() - started }, 'sweep done')
+  return result
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { LaunchRequest, LinkLauncher } from '../launcher.ts'
+import type { LaunchOutcome, LaunchRequest, LinkLauncher } from '../launcher.ts'
 import type { HostRegistry } from './host-registry.ts'
 
 export interface DispatcherOptions {
@@ -18,7 +18,7 @@ export interface DispatchOptions {
   patienceMs?: number
 }
 
-export type DispatchResult = { to: 'host'; hostId: string } | { to: 'launched' } | { to: 'nobody' }
+export type DispatchResult = { to: 'host'; hostId: string } | ({ to: 'launched' } & LaunchOutcome) | { to: 'nobody' }
 
 const RETRY_MS = 200
 /** How long a list of hosts is reused; a dispatch that finds none of them taking the link lists again. */
@@ -42,13 +42,11 @@ export class Dispatcher implements LinkLauncher {
     return this.options.warm
   }
 
-  /** LinkLauncher: what the API calls for a new link (`link`) or a logout (`logout`). */
-  async launch(request: LaunchRequest): Promise<void> {
-    if (!this.options.warm) {
-      await this.requireLauncher().launch(request)
-      return
-    }
-    await this.dispatch(request.linkId!)
+  /** LinkLauncher: what the API calls for a new link (`link`) or a logout (`logout`). A started task's ARN is passed on. */
+  async launch(request: LaunchRequest): Promise<LaunchOutcome | void> {
+    if (!this.options.warm) return this.requireLauncher().launch(request)
+    const result = await this.dispatch(request.linkId!)
+    if (result.to === 'launched') return { taskArn: result.taskArn }
   }
 
   async dispatch(linkId: string, { launch = true, patienceMs = 0 }: DispatchOptions = {}): Promise<DispatchResult> {
@@ -64,8 +62,8 @@ export class Dispatcher implements LinkLauncher {
     }
     if (!launch || !this.options.launcher) return { to: 'nobody' }
     this.options.logger?.info({ linkId }, 'no warm host has room: starting one')
-    await this.options.launcher.launch({ linkId, mode: 'host' })
-    return { to: 'launched' }
+    const started = await this.options.launcher.launch({ linkId, mode: 'host' })
+    return { to: 'launched', ...(started?.taskArn ? { taskArn: started.taskArn } : {}) }
   }
 
   /** Best effort: the link's session re-reads it within ~100 ms instead of at its next heartbeat. */

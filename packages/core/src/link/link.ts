@@ -50,6 +50,8 @@ export interface Link {
   workerId?: string | null
   /** When a logout of this linked link was asked for (DELETE); the logout queue retries it until it ends. */
   logoutRequestedAt?: string | null
+  /** The ECS task last started for the link (set when RunTask returns it; absent locally). */
+  taskArn?: string | null
   /** SHA-256 (hex) of the client tokens handed out for this link. */
   clientTokenHashes: string[]
   /** The ended (or logged-out) link this one starts over for (`POST /v1/links {relinkOf}`). */
