@@ -8,11 +8,12 @@ import {
   ensureTable,
   LinkStore,
   LocalProcessLauncher,
+  selectKeyProvider,
   sweepStaleLinks,
   type Logger,
   type ResolvedRuntimeConfig,
 } from '@wa-link-broker/core'
-import { buildDeps, createApp } from '@wa-link-broker/functions'
+import { buildDeps, createApp, startLocalWebhooks, type LocalWebhooksOptions } from '@wa-link-broker/functions'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
@@ -29,6 +30,8 @@ export interface LocalStackOptions {
   workerEnv?: Record<string, string>
   maxWorkers?: number
   createLimitPerMinute?: number
+  /** Webhook delivery tuning (tests shorten the retry schedule). */
+  webhooks?: Partial<Pick<LocalWebhooksOptions, 'schedule' | 'retryEveryMs' | 'streamIdleMs' | 'timeoutMs'>>
 }
 
 export interface LocalStack {
@@ -92,6 +95,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     )
   }, 60_000)
   sweeper.unref()
+  // What the stream subscriber and the retry Cron do in AWS: a stream reader and a timer.
+  const webhooks = await startLocalWebhooks({ config, keys: selectKeyProvider(config), local: true, logger: logger.child({ component: 'webhooks' }), ...options.webhooks }).catch(
+    (error) => {
+      clearInterval(sweeper)
+      server.close()
+      rmSync(bundleDir, { recursive: true, force: true })
+      throw error
+    },
+  )
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     apiKey: key,
@@ -99,6 +111,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     async stop() {
       clearInterval(sweeper)
       await launcher.stopAll()
+      await webhooks.stop()
       await new Promise<void>((resolve) => {
         const http = server as Server
         http.close(() => resolve())

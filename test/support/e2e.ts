@@ -1,5 +1,5 @@
 import { createLogger, LinkStore, toLinkView, type LinkView } from '@wa-link-broker/core'
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.ts'
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../scripts/local-stack.ts'
 import { PRELOAD_PATH, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
 import { LogCapture } from './api.ts'
 import { createTestTable } from './store.ts'
@@ -29,7 +29,7 @@ export interface E2E {
 }
 
 /** The whole product on one machine: simulator, DynamoDB Local table, API, real worker processes. */
-export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number; workerEnv?: Record<string, string> } = {}): Promise<E2E> {
+export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number; workerEnv?: Record<string, string>; webhooks?: LocalStackOptions['webhooks'] } = {}): Promise<E2E> {
   const sim = await startSimulator(options.sim)
   const { doc, tableName, endpoint } = await createTestTable('e2e')
   const logs = new LogCapture()
@@ -37,6 +37,7 @@ export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number
     config: { tableName, region: 'us-east-1', dynamodbEndpoint: endpoint },
     port: 0,
     logger: createLogger({ level: 'debug', name: 'api' }, logs),
+    webhooks: options.webhooks,
     workerEnv: {
       WA_WS_URL: sim.url,
       NODE_OPTIONS: `--import ${PRELOAD_PATH}`,

@@ -4,7 +4,11 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower c
 
 /** `bytes` of CSPRNG output in Crockford base32 (5 bits a character, so 16 bytes → 26 chars). */
 export function randomBase32(bytes: number): string {
-  const buf = randomBytes(bytes)
+  return base32(randomBytes(bytes))
+}
+
+/** Bytes in Crockford base32, lower case. */
+export function base32(buf: Uint8Array): string {
   let bits = 0
   let value = 0
   let out = ''

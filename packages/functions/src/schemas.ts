@@ -43,7 +43,7 @@ export const CreateLinkBodySchema = z
   .strictObject({
     method: z.enum(['qr', 'code']).optional().openapi({ description: 'Default "qr".' }),
     phoneNumber: z.string().min(1).max(40).optional().openapi({ description: 'Required for "code". Any common format with country code.', example: '+1 (234) 567-8901' }),
-    webhookUrl: z.url({ protocol: /^https$/, hostname: z.regexes.domain }).max(2048).optional().openapi({ description: 'https only. Stored with the link; webhook delivery is not built yet (see docs/api.md), so poll meanwhile.' }),
+    webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().openapi({ description: 'Where to POST the link\'s events, signed per Standard Webhooks (see docs/api.md). `https://` with a public domain name; `http://` and private addresses only when running locally (`npm start`).' }),
     metadata: z
       .record(z.string().max(64), z.unknown())
       .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)

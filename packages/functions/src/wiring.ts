@@ -8,6 +8,9 @@ import {
   RateLimiter,
   selectKeyProvider,
   exportAuthState,
+  WebhookEventStore,
+  WebhookSecretStore,
+  WebhookService,
   type KeyProvider,
   type LinkLauncher,
   type Logger,
@@ -39,6 +42,7 @@ export function buildDeps(options: WiringOptions): AppDeps {
     logger,
     local: options.local ?? false,
     apiKeys: new ApiKeyVerifier(new ApiKeyStore(doc, config.tableName)),
+    webhooks: new WebhookService({ secrets: new WebhookSecretStore(doc, config.tableName, keys), events: new WebhookEventStore(doc, config.tableName) }),
     links: new LinkService({
       store,
       launcher: options.launcher(logger),

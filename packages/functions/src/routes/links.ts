@@ -4,6 +4,7 @@ import { normalizePhoneNumber, toLinkView, ValidationError, DEFAULT_TTL_SECONDS 
 import { authenticate, tenantOf } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
+import { checkWebhookUrl } from '../webhooks/url.ts'
 import {
   CreateLinkBodySchema,
   CreatedLinkSchema,
@@ -15,7 +16,7 @@ import {
   ListQuerySchema,
 } from '../schemas.ts'
 
-export function linkRoutes({ links, apiKeys }: AppDeps) {
+export function linkRoutes({ links, apiKeys, local }: AppDeps) {
   const tenantOnly = authenticate(apiKeys, { clientToken: false })
   const tenantOrClient = authenticate(apiKeys, { clientToken: true })
   const app = newRouter()
@@ -41,6 +42,7 @@ export function linkRoutes({ links, apiKeys }: AppDeps) {
       const body = c.req.valid('json')
       const method = body.method ?? 'qr'
       if (method === 'code' && !body.phoneNumber) throw new ValidationError('phoneNumber', 'is required when method is "code"')
+      if (body.webhookUrl) checkWebhookUrl(body.webhookUrl, local)
       const { link, clientToken, replayed } = await links.create(
         tenantId,
         {

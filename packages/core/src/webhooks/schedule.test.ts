@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_RETRY_SCHEDULE, nextAttemptAfter } from './schedule.ts'
+
+describe('retry schedule', () => {
+  it('the real schedule tries at least 8 times over at least 24 hours', () => {
+    const first = new Date('2026-01-01T00:00:00Z')
+    const attempts = [first]
+    for (let failed = 1; ; failed++) {
+      const next = nextAttemptAfter(failed, attempts.at(-1)!)
+      if (!next) break
+      attempts.push(next)
+    }
+    expect(attempts.length).toBeGreaterThanOrEqual(8)
+    const span = attempts.at(-1)!.getTime() - first.getTime()
+    expect(span).toBeGreaterThanOrEqual(24 * 3600_000)
+    // Increasing gaps: a receiver that is down is not hammered.
+    const gaps = attempts.slice(1).map((t, i) => t.getTime() - attempts[i].getTime())
+    expect(gaps).toEqual([...gaps].sort((a, b) => a - b))
+    expect(gaps[0]).toBeGreaterThan(0)
+  })
+
+  it('the first attempt is at once, and nothing follows the last', () => {
+    const now = new Date()
+    expect(nextAttemptAfter(0, now)?.getTime()).toBe(now.getTime())
+    expect(nextAttemptAfter(DEFAULT_RETRY_SCHEDULE.length, now)).toBeNull()
+  })
+
+  it('an injected schedule is followed as given', () => {
+    const now = new Date(0)
+    expect(nextAttemptAfter(1, now, [0, 100, 200])?.getTime()).toBe(100)
+    expect(nextAttemptAfter(2, now, [0, 100, 200])?.getTime()).toBe(200)
+    expect(nextAttemptAfter(3, now, [0, 100, 200])).toBeNull()
+  })
+})
