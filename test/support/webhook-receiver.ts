@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net'
 /** One request the receiver got, and what it answered. */
 export interface ReceivedWebhook {
   id: string
+  /** The request's path and query. */
+  path: string
   headers: Record<string, string>
   body: string
   json: { type: string; timestamp: string; data: { link: { id: string; status: string; updatedAt: string; qr: { value: string; sequence: number } | null; pairingCode: { code: string } | null } } }
@@ -54,7 +56,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8')
-      const hook = { id: String(req.headers['webhook-id']), headers: flatHeaders(req.headers), body, json: JSON.parse(body), at: Date.now() }
+      const hook = { id: String(req.headers['webhook-id']), path: req.url ?? '', headers: flatHeaders(req.headers), body, json: JSON.parse(body), at: Date.now() }
       const status = receiver.answer(hook)
       received.push({ ...hook, status })
       res.writeHead(status, { 'content-type': 'text/plain' }).end('ok')
