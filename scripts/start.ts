@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { createLogger, resolveRuntimeConfig } from '@wa-link-broker/core'
+import { createLogger, parseRetrySchedule, resolveRuntimeConfig } from '@wa-link-broker/core'
 import { startDynamoDbLocal } from './dynamodb-local.ts'
 import { startLocalStack } from './local-stack.ts'
 
@@ -12,6 +12,7 @@ const logger = createLogger({ name: 'start' })
 const port = Number(process.env.PORT ?? 3000)
 const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000)
 const dataDir = process.env.DATA_DIR ? resolve(process.env.DATA_DIR) : undefined
+const webhookSchedule = process.env.WEBHOOK_RETRY_SCHEDULE_MS ? parseRetrySchedule(process.env.WEBHOOK_RETRY_SCHEDULE_MS) : undefined
 
 async function main() {
   if (dataDir) mkdirSync(dataDir, { recursive: true })
@@ -33,7 +34,7 @@ async function main() {
   setInterval(() => process.ppid !== parent && void stop('parent exited'), 500).unref()
 
   const config = { ...resolveRuntimeConfig(), dynamodbEndpoint: dynamo.endpoint }
-  const stack = await startLocalStack({ config, port, host: process.env.HOST, devApiKey: process.env.DEV_API_KEY, logger: createLogger({ name: 'api' }) })
+  const stack = await startLocalStack({ config, port, host: process.env.HOST, devApiKey: process.env.DEV_API_KEY, logger: createLogger({ name: 'api' }), webhooks: { schedule: webhookSchedule } })
   cleanups.push(() => stack.stop())
 
   // Printed to the terminal on purpose, once: this is the developer's own local dev key.

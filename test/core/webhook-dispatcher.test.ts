@@ -182,6 +182,20 @@ describe('webhook dispatcher', () => {
     expect(r.sent.map((e) => e.id)).toEqual(events.map((e) => e.id))
   })
 
+  it('a queue whose holder died is served once its lease runs out', async () => {
+    const events = eventsOf(1)
+    await recordAll(events)
+    const linkId = events[0].linkId
+    expect(await store.lock(linkId, 'a-process-that-was-killed', new Date(), 300)).not.toBeNull()
+    const r = receiver(ok)
+    const dispatcher = new WebhookDispatcher({ store, deliver: r.deliver, logger })
+    await dispatcher.processLink(linkId)
+    expect(r.sent).toHaveLength(0)
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    await dispatcher.processLink(linkId)
+    expect(r.sent.map((e) => e.id)).toEqual([events[0].id])
+  })
+
   it('an event recorded while the queue is being served is not stranded', async () => {
     const events = eventsOf(2)
     await store.record(events[0], new Date())

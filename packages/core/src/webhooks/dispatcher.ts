@@ -14,16 +14,20 @@ export interface DispatcherOptions {
   deliver: DeliverEvent
   logger: Logger
   schedule?: RetrySchedule
-  /** How long one dispatcher holds a link's queue. */
+  /**
+   * How long a link's queue stays taken without word from its holder: the holder renews it before
+   * an attempt once half of it has passed. After a crash, the link waits this long at most.
+   */
   leaseMs?: number
-  /** A run stops starting attempts after this long, well inside the lease (one attempt may take 10 s). */
+  /** A run stops starting attempts after this long, so one Lambda invocation stays bounded. */
   budgetMs?: number
   /** Links served at once by `processDue`. */
   concurrency?: number
   now?: () => Date
 }
 
-export const DEFAULT_LEASE_MS = 90_000
+/** An attempt takes at most 10 s (the delivery timeout); the lease outlasts it with room for the writes around it. */
+export const DEFAULT_LEASE_MS = 30_000
 export const DEFAULT_BUDGET_MS = 30_000
 
 /**
@@ -57,10 +61,10 @@ export class WebhookDispatcher {
     const owner = randomUUID()
     let queue = await store.lock(linkId, owner, this.now(), this.leaseMs)
     if (!queue) return
-    const started = Date.now()
+    const run = { owner, started: Date.now(), renewed: Date.now() }
     try {
       for (;;) {
-        const due = await this.serve(linkId, owner, queue.gone, started)
+        const due = await this.serve(linkId, run, queue.gone)
         if (await store.release(linkId, owner, queue.seq, due)) return
         // Work was enqueued meanwhile (a new event, a redelivery): look again while still holding the lease.
         queue = (await store.queue(linkId)) ?? queue
@@ -111,7 +115,7 @@ export class WebhookDispatcher {
   }
 
   /** Works through the link's pending events in order; returns when the queue is next due (null: nothing waits). */
-  private async serve(linkId: string, owner: string, gone: boolean, started: number): Promise<Date | null> {
+  private async serve(linkId: string, run: { owner: string; started: number; renewed: number }, gone: boolean): Promise<Date | null> {
     const { store } = this.options
     for (const event of await store.list(linkId, { pendingOnly: true })) {
       const now = this.now()
@@ -121,13 +125,17 @@ export class WebhookDispatcher {
       }
       const due = new Date(event.nextAttemptAt ?? now)
       if (due > now) return due
-      if (this.stopping || Date.now() - started > this.budgetMs) return now
+      if (this.stopping || Date.now() - run.started > this.budgetMs) return now
+      if (Date.now() - run.renewed > this.leaseMs / 2) {
+        if (!(await store.renew(linkId, run.owner, now, this.leaseMs))) throw new Error('lost the lease on a webhook queue')
+        run.renewed = Date.now()
+      }
       const outcome = await this.attempt(event)
       if (!outcome) return now // someone else settled it: look again
       if (outcome.state === 'pending') return new Date(outcome.nextAttemptAt!)
       if (outcome.lastError === 'gone') {
         gone = true
-        await store.markGone(linkId, owner)
+        await store.markGone(linkId, run.owner)
       }
     }
     return null

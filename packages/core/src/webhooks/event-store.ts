@@ -177,6 +177,26 @@ export class WebhookEventStore {
     }
   }
 
+  /** Extends the holder's lease; false when it is no longer the holder (its lease ran out and another took it). */
+  async renew(linkId: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: queueKey(linkId),
+          UpdateExpression: 'SET #until = :until',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'lockOwner', '#until': 'lockedUntil' },
+          ExpressionAttributeValues: { ':owner': owner, ':until': now.getTime() + leaseMs },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false
+      throw error
+    }
+  }
+
   async queue(linkId: string): Promise<QueueState | null> {
     const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: queueKey(linkId), ConsistentRead: true }))
     return res.Item ? queueState(res.Item) : null

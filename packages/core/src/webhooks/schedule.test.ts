@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_RETRY_SCHEDULE, nextAttemptAfter } from './schedule.ts'
+import { DEFAULT_RETRY_SCHEDULE, nextAttemptAfter, parseRetrySchedule } from './schedule.ts'
 
 describe('retry schedule', () => {
   it('the real schedule tries at least 8 times over at least 24 hours', () => {
@@ -30,5 +30,14 @@ describe('retry schedule', () => {
     expect(nextAttemptAfter(1, now, [0, 100, 200])?.getTime()).toBe(100)
     expect(nextAttemptAfter(2, now, [0, 100, 200])?.getTime()).toBe(200)
     expect(nextAttemptAfter(3, now, [0, 100, 200])).toBeNull()
+  })
+})
+
+describe('retry schedule from configuration', () => {
+  it('reads comma-separated milliseconds, naming the variable when it cannot', () => {
+    expect(parseRetrySchedule('0, 500,1000')).toEqual([0, 500, 1000])
+    expect(() => parseRetrySchedule('0,5s')).toThrow('Invalid configuration: WEBHOOK_RETRY_SCHEDULE_MS: must be comma-separated milliseconds')
+    expect(() => parseRetrySchedule('')).toThrow('WEBHOOK_RETRY_SCHEDULE_MS')
+    expect(() => parseRetrySchedule('100,200')).toThrow('the first wait must be 0')
   })
 })

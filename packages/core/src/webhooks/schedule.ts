@@ -16,3 +16,15 @@ export function nextAttemptAfter(attempts: number, lastAttempt: Date, schedule: 
   if (attempts >= schedule.length) return null
   return new Date(lastAttempt.getTime() + schedule[attempts])
 }
+
+/**
+ * A schedule from configuration (`WEBHOOK_RETRY_SCHEDULE_MS` of `npm start`): comma-separated
+ * waits in milliseconds, the first one 0. Lets a developer watch retries happen in seconds.
+ */
+export function parseRetrySchedule(text: string, name = 'WEBHOOK_RETRY_SCHEDULE_MS'): RetrySchedule {
+  const waits = text.split(',').map((part) => part.trim())
+  if (!waits.every((w) => /^\d{1,10}$/.test(w))) throw new Error(`Invalid configuration: ${name}: must be comma-separated milliseconds, e.g. 0,1000,5000`)
+  const schedule = waits.map(Number)
+  if (schedule[0] !== 0) throw new Error(`Invalid configuration: ${name}: the first attempt is at once, so the first wait must be 0`)
+  return schedule
+}
