@@ -1,7 +1,7 @@
 /**
  * Bundles for deployment with esbuild.
  *
- *   npm run build                      -> dist/lambda/{api,sweeper}/index.mjs: the AWS SDK's hot path
+ *   npm run build                      -> dist/lambda/{api,sweeper,webhookStream,webhookRetry}/index.mjs: the AWS SDK's hot path
  *                                         bundled, its lazily loaded credential providers left to the
  *                                         nodejs22.x runtime (--sdk=hot, the default; see docs/deploy.md)
  *   tsx scripts/build.ts lambda --sdk=external|bundle  -> the other two options, for comparison
@@ -28,6 +28,8 @@ export const SDK_EXTERNALS: Record<SdkMode, string[]> = { external: RUNTIME_PROV
 export const LAMBDA_ENTRIES = {
   api: 'packages/functions/src/lambda.ts',
   sweeper: 'packages/functions/src/sweeper.ts',
+  webhookStream: 'packages/functions/src/webhook-stream.ts',
+  webhookRetry: 'packages/functions/src/webhook-retry.ts',
 } as const
 
 export interface BuiltBundle {
