@@ -15,6 +15,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LAZY_SDK_PARTS, REQUIRE_BANNER } from './lambda-bundling.ts'
+import { buildPageAssetsModule } from './page-assets.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -40,6 +41,7 @@ export interface BuiltBundle {
 }
 
 export async function buildLambda(options: { sdk?: SdkMode; outDir?: string } = {}): Promise<BuiltBundle[]> {
+  await assertPageAssetsCurrent()
   const sdk = options.sdk ?? 'hot'
   const outDir = resolve(root, options.outDir ?? 'dist/lambda')
   rmSync(outDir, { recursive: true, force: true })
@@ -57,6 +59,17 @@ export async function buildLambda(options: { sdk?: SdkMode; outDir?: string } = 
     out.push({ name, file, bytes: statSync(file).size, metafile: result.metafile! })
   }
   return out
+}
+
+/**
+ * The API bundle serves the hosted page's script from a committed, generated module; the browser
+ * tests load that same module. Refuse to bundle a stale one, so what deploys is what was tested.
+ */
+async function assertPageAssetsCurrent(): Promise<void> {
+  const file = 'packages/functions/src/page/assets.generated.ts'
+  if (readFileSync(resolve(root, file), 'utf8') !== (await buildPageAssetsModule())) {
+    throw new Error(`${file} is not what the page's sources build: run \`npm run generate\` and commit it.`)
+  }
 }
 
 export const WORKER_EXTERNALS = ['baileys', 'baileys/*']

@@ -13,7 +13,7 @@ import {
   type Logger,
   type ResolvedRuntimeConfig,
 } from '@wa-link-broker/core'
-import { buildDeps, createApp, startLocalWebhooks, type LocalWebhooksOptions } from '@wa-link-broker/functions'
+import { buildDeps, createApp, LOCAL_DEV_TENANT, startLocalWebhooks, type LocalWebhooksOptions } from '@wa-link-broker/functions'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
@@ -24,11 +24,13 @@ export interface LocalStackOptions {
   port?: number
   host?: string
   logger?: Logger
-  /** Seeded as the "dev" tenant's key; a random one otherwise. */
+  /** Seeded as the local dev tenant's key (the tenant /demo starts links as); a random one otherwise. */
   devApiKey?: string
   /** Extra environment for every worker, on top of this process's own. */
   workerEnv?: Record<string, string>
   maxWorkers?: number
+  /** A running simulator's control URL, for /demo's "scan with the simulator" button. */
+  simulatorControlUrl?: string
   createLimitPerMinute?: number
   /** Webhook delivery tuning (tests shorten the retry schedule). */
   webhooks?: Partial<Pick<LocalWebhooksOptions, 'schedule' | 'retryEveryMs' | 'streamIdleMs' | 'timeoutMs'>>
@@ -50,7 +52,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const logger = options.logger ?? createLogger({ name: 'api' })
   const doc = createDocumentClient(config)
   await ensureTable(doc, config.tableName)
-  const { key } = await new ApiKeyStore(doc, config.tableName).create('dev', options.devApiKey || undefined)
+  const { key } = await new ApiKeyStore(doc, config.tableName).create(LOCAL_DEV_TENANT, options.devApiKey || undefined)
 
   // Workers run the same bundle the Fargate image runs, built fresh from source (about 50 ms).
   // It lives under node_modules so that its npm imports resolve as they do in the image.
@@ -64,6 +66,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       config,
       logger,
       local: true,
+      simulatorControlUrl: options.simulatorControlUrl,
       createLimitPerMinute: options.createLimitPerMinute,
       launcher: (log) =>
         (launcher = new LocalProcessLauncher({

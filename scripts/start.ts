@@ -34,14 +34,25 @@ async function main() {
   setInterval(() => process.ppid !== parent && void stop('parent exited'), 500).unref()
 
   const config = { ...resolveRuntimeConfig(), dynamodbEndpoint: dynamo.endpoint }
-  const stack = await startLocalStack({ config, port, host: process.env.HOST, devApiKey: process.env.DEV_API_KEY, logger: createLogger({ name: 'api' }), webhooks: { schedule: webhookSchedule } })
+  const stack = await startLocalStack({
+    config,
+    port,
+    host: process.env.HOST,
+    devApiKey: process.env.DEV_API_KEY,
+    simulatorControlUrl: process.env.SIM_CONTROL_URL || undefined,
+    logger: createLogger({ name: 'api' }),
+  })
   cleanups.push(() => stack.stop())
 
   // Printed to the terminal on purpose, once: this is the developer's own local dev key.
   process.stdout.write(
     [
       '',
-      `wa-link-broker is running on http://localhost:${port}  (DynamoDB Local on ${dynamo.endpoint}${dataDir ? `, data in ${dataDir}` : ', in memory'})`,
+      'wa-link-broker is running. Start here:',
+      '',
+      `  Demo:                   http://localhost:${port}/demo   (start a link and watch its hosted page)`,
+      '',
+      `  API:                    http://localhost:${port}  (DynamoDB Local on ${dynamo.endpoint}${dataDir ? `, data in ${dataDir}` : ', in memory'})`,
       `  API key (tenant "dev"): ${stack.apiKey}`,
       `  Docs:                   http://localhost:${port}/docs`,
       `  Workers connect to:     ${process.env.WA_WS_URL ?? "WhatsApp (Baileys' default URL)"}`,

@@ -187,11 +187,15 @@ describe('auth', () => {
     await expectError(await api.request(`/v1/links/${mine.link.id}`, { key: 'lct_forged' }), 404, 'not_found')
   })
 
-  it('a client token dies with its link deadline', async () => {
+  it('a client token past its link deadline still reads the outcome, and nothing else', async () => {
     const { link, clientToken } = await createLink()
+    await giveQr(link.id)
     await store.update(link.id, { from: ['pending'], patch: { expiresAt: new Date(Date.now() - 1000).toISOString() } })
-    await expectError(await api.request(`/v1/links/${link.id}`, { key: clientToken }), 404, 'not_found')
-    expect((await api.request(`/v1/links/${link.id}`, { key })).status).toBe(200)
+    const res = await api.request(`/v1/links/${link.id}`, { key: clientToken })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ status: 'expired', error: { code: 'deadline' }, qr: null, pairingCode: null, pollAfterMs: null })
+    await expectError(await api.request(`/v1/links/${link.id}/qr.svg`, { key: clientToken }), 409, 'no_qr')
+    await expectError(await api.request(`/v1/links/${link.id}/credentials`, { key: clientToken }), 401, 'unauthorized')
   })
 })
 

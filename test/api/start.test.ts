@@ -40,6 +40,11 @@ describe('npm start', () => {
     }
     const key = /API key \(tenant "dev"\): (wlb_\S+)/.exec(output)![1]
     expect(output).toContain(`curl -s -X POST http://localhost:${port}/v1/links`)
+    // The demo comes first, and works; it never shows the key.
+    expect(/https?:\/\/\S+/.exec(output)![0]).toBe(`http://localhost:${port}/demo`)
+    const demo = await fetch(`http://127.0.0.1:${port}/demo`)
+    expect(demo.status).toBe(200)
+    expect(await demo.text()).not.toContain(key)
     const res = await fetch(`http://127.0.0.1:${port}/v1/links`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' })
     expect(res.status).toBe(201)
     expect(javaListeningOn(dynamoPort)).toBe(true)

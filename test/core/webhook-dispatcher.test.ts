@@ -87,9 +87,7 @@ describe('webhook dispatcher', () => {
     expect(r.sent.map((e) => e.id)).toEqual(events.map((e) => e.id))
     const stored = await store.list(events[0].linkId)
     expect(stored.map((e) => [e.state, e.attempts, e.lastHttpStatus])).toEqual(events.map(() => ['delivered', 1, 200]))
-    const due = []
-    for await (const linkId of store.dueLinks(new Date(Date.now() + 48 * 3600_000))) due.push(linkId)
-    expect(due).not.toContain(events[0].linkId)
+    expect(await store.dueLinks(new Date(Date.now() + 48 * 3600_000))).not.toContain(events[0].linkId)
   })
 
   it('a failing event holds back the ones after it until its retry succeeds, on the stored schedule', async () => {
@@ -109,7 +107,7 @@ describe('webhook dispatcher', () => {
     // Not due yet: nothing is sent, and the queue is found only once it is due.
     await dispatcher.processLink(linkId)
     expect(r.sent).toHaveLength(1)
-    const dueAt = async (t: number) => { const out = []; for await (const id of store.dueLinks(new Date(t))) out.push(id); return out }
+    const dueAt = (t: number) => store.dueLinks(new Date(t))
     expect(await dueAt(clock + 999)).not.toContain(linkId)
     expect(await dueAt(clock + 1000)).toContain(linkId)
 

@@ -142,7 +142,7 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
     const wantPrimary = { hashKey: key(def.KeySchema, 'HASH'), rangeKey: key(def.KeySchema, 'RANGE') }
     expect(same(a.primaryIndex, wantPrimary), `table primaryIndex ${json(a.primaryIndex)} != core ${json(wantPrimary)}`)
     const wantGsis = Object.fromEntries(
-      (def.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName, { hashKey: key(g.KeySchema, 'HASH'), rangeKey: key(g.KeySchema, 'RANGE'), projection: 'all' }]),
+      (def.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName, { hashKey: key(g.KeySchema, 'HASH'), rangeKey: key(g.KeySchema, 'RANGE'), projection: sstProjection(g.Projection) }]),
     )
     expect(same(a.globalIndexes ?? {}, wantGsis), `table globalIndexes ${json(a.globalIndexes)} != core ${json(wantGsis)}`)
     expect(a.ttl === tableDefinition.ttlAttribute, `table ttl "${a.ttl}" != core "${tableDefinition.ttlAttribute}"`)
@@ -210,6 +210,10 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
   }
   return problems
 }
+
+/** sst.aws.Dynamo's spelling of a GSI projection: "all", "keys-only" or the included attributes. */
+const sstProjection = (p: { ProjectionType?: string; NonKeyAttributes?: string[] } | undefined) =>
+  p?.ProjectionType === 'KEYS_ONLY' ? 'keys-only' : p?.ProjectionType === 'INCLUDE' ? p.NonKeyAttributes : 'all'
 
 const links = (args: any): unknown[] => args?.link ?? []
 const json = (v: unknown) => JSON.stringify(v)

@@ -1,6 +1,6 @@
 import { createLogger, LinkStore, toLinkView, type LinkView } from '@wa-link-broker/core'
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../scripts/local-stack.ts'
-import { PRELOAD_PATH, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
+import { PRELOAD_PATH, startControlServer, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
 import { LogCapture } from './api.ts'
 import { createTestTable } from './store.ts'
 
@@ -17,7 +17,7 @@ export interface E2E {
   /** Every QR value and pairing code the API ever showed, to prove none reached a log. */
   secretsSeen: Set<string>
   request(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<Response>
-  createLink(body?: Record<string, unknown>): Promise<{ id: string; clientToken: string }>
+  createLink(body?: Record<string, unknown>): Promise<{ id: string; clientToken: string; pageUrl: string }>
   read(id: string, key?: string): Promise<LinkView>
   waitFor(id: string, predicate: (link: LinkView) => boolean, options?: { timeoutMs?: number; key?: string }): Promise<LinkView>
   workerPid(linkId: string): number | undefined
@@ -29,14 +29,17 @@ export interface E2E {
 }
 
 /** The whole product on one machine: simulator, DynamoDB Local table, API, real worker processes. */
-export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number; workerEnv?: Record<string, string>; webhooks?: LocalStackOptions['webhooks'] } = {}): Promise<E2E> {
+export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number; workerEnv?: Record<string, string>; simulatorControl?: boolean; webhooks?: LocalStackOptions['webhooks'] } = {}): Promise<E2E> {
   const sim = await startSimulator(options.sim)
+  // The simulator's HTTP control, as `npm run sim` serves it, for /demo's simulator button.
+  const control = options.simulatorControl ? await startControlServer(sim) : undefined
   const { doc, tableName, endpoint } = await createTestTable('e2e')
   const logs = new LogCapture()
   const stack = await startLocalStack({
     config: { tableName, region: 'us-east-1', dynamodbEndpoint: endpoint },
     port: 0,
     logger: createLogger({ level: 'debug', name: 'api' }, logs),
+    simulatorControlUrl: control?.url,
     webhooks: options.webhooks,
     workerEnv: {
       WA_WS_URL: sim.url,
@@ -81,8 +84,8 @@ export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number
     async createLink(body = {}) {
       const res = await request('/v1/links', { method: 'POST', json: body })
       if (res.status !== 201) throw new Error(`POST /v1/links → ${res.status} ${await res.text()}`)
-      const { link, clientToken } = await res.json()
-      return { id: link.id, clientToken }
+      const { link, clientToken, pageUrl } = await res.json()
+      return { id: link.id, clientToken, pageUrl }
     },
     async waitFor(id, predicate, { timeoutMs = 15_000, key } = {}) {
       const deadline = Date.now() + timeoutMs
@@ -113,6 +116,7 @@ export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number
     },
     async stop() {
       await stack.stop()
+      await control?.close()
       await sim.close()
     },
   }

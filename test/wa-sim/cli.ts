@@ -35,6 +35,9 @@ sim.on('login', device => console.log(`[sim] login ${device.jid}`))
 console.log(`WhatsApp simulator listening on ${sim.url}
 HTTP control on ${control.url}
 
+Run the service against it, then open http://localhost:3000/demo (its button scans with this phone):
+  WA_WS_URL=${sim.url} SIM_CONTROL_URL=${control.url} NODE_OPTIONS="--import ${PRELOAD_PATH}" npm start
+
 Point Baileys at it:   makeWASocket({ waWebSocketUrl: '${sim.url}', ... })
 and trust its test root key in that process:
   NODE_OPTIONS="--import ${PRELOAD_PATH}"

@@ -5,7 +5,9 @@ import type { AppDeps, AppEnv } from './deps.ts'
 import { requireJsonBody } from './content-type.ts'
 import { errorResponse, handleError } from './errors.ts'
 import { requestLog } from './request-log.ts'
+import { demoRoutes } from './routes/demo.ts'
 import { linkRoutes } from './routes/links.ts'
+import { pageRoutes } from './routes/page.ts'
 import { qrRoutes } from './routes/qr.ts'
 import { sessionRoutes } from './routes/session.ts'
 import { systemRoutes } from './routes/system.ts'
@@ -51,6 +53,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', webhookRoutes(deps))
   app.doc31('/openapi.json', OPENAPI_CONFIG)
   app.route('/', systemRoutes(() => app.getOpenAPI31Document(OPENAPI_CONFIG) as never))
+  app.route('/', pageRoutes(deps))
+  if (deps.local) app.route('/', demoRoutes(deps))
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', 'No such route.'))
   app.onError(handleError(deps.logger))

@@ -13,6 +13,11 @@ export interface AppDeps {
    * lets developers use `http://localhost` redirect and webhook URLs and private webhook addresses.
    */
   local: boolean
+  /**
+   * Local only: the control URL of a running WhatsApp simulator (`npm run sim`, `SIM_CONTROL_URL`),
+   * so /demo can "scan" with the simulated phone.
+   */
+  simulatorControlUrl?: string
 }
 
 export type AppEnv = AuthEnv

@@ -5,3 +5,4 @@ export { startLocalWebhooks, type LocalWebhooksOptions } from './webhooks/local-
 export { buildWebhookDelivery, type WebhookDelivery, type WebhookDeliveryOptions } from './webhooks/delivery.ts'
 export { createWebhookSender, outboundPolicy, DELIVERY_TIMEOUT_MS } from './webhooks/sender.ts'
 export { webhookBody, type WebhookBody } from './webhooks/payload.ts'
+export { LOCAL_DEV_TENANT } from './routes/demo.ts'

@@ -53,7 +53,13 @@ export const CreateLinkBodySchema = z
   .openapi('CreateLinkRequest')
 
 export const CreatedLinkSchema = z
-  .object({ link: LinkSchema, clientToken: z.string().openapi({ description: 'Read-only token for this one link; shown once.' }) })
+  .object({
+    link: LinkSchema,
+    clientToken: z.string().openapi({ description: 'Read-only token for this one link; shown once.' }),
+    pageUrl: z.url().openapi({
+      description: 'The hosted link page for this link, with the client token in its fragment (`…/link/lnk_…#token=lct_…`): send the user there or embed it.',
+    }),
+  })
   .openapi('CreatedLink')
 
 export const PairingCodeBodySchema = z

@@ -26,6 +26,8 @@ export interface WiringOptions {
   keys?: KeyProvider
   /** One machine (`npm start`, tests) rather than AWS: see AppDeps.local. Default false. */
   local?: boolean
+  /** Local only: see AppDeps.simulatorControlUrl. */
+  simulatorControlUrl?: string
   /** Links a tenant may start a minute. */
   createLimitPerMinute?: number
 }
@@ -41,6 +43,7 @@ export function buildDeps(options: WiringOptions): AppDeps {
   return {
     logger,
     local: options.local ?? false,
+    simulatorControlUrl: options.simulatorControlUrl,
     apiKeys: new ApiKeyVerifier(new ApiKeyStore(doc, config.tableName)),
     webhooks: new WebhookService({ secrets: new WebhookSecretStore(doc, config.tableName, keys), events: new WebhookEventStore(doc, config.tableName) }),
     links: new LinkService({

@@ -244,7 +244,7 @@ export class LinkSession {
 
   private async heartbeat() {
     if (this.finished) return
-    await this.write(() => ({ from: IN_PROGRESS_STATUSES, patch: { heartbeatAt: new Date().toISOString() } }))
+    await this.deps.store.heartbeat(this.deps.settings.linkId, { fence: this.fence })
   }
 
   /** Notices a cancel (or a switch to a pairing code) made through the API. */

@@ -12,8 +12,12 @@ export function newClientToken(): { token: string; hash: string } {
   return { token, hash: sha256Hex(token) }
 }
 
-export function clientTokenOpensLink(token: string, link: Link, now: Date): boolean {
-  if (now.getTime() >= Date.parse(link.expiresAt) && link.status !== 'linked') return false
+/**
+ * Whether `token` reads `link`. A token only ever reads, so it keeps reading after the link ended
+ * (the final status, without QR, code or credentials) until the item's TTL removes it: an app or the
+ * hosted page then shows the real outcome instead of a 404.
+ */
+export function clientTokenOpensLink(token: string, link: Link): boolean {
   const hash = sha256Hex(token)
   // Compare against every hash, with no early exit, so timing says nothing of which matched.
   return link.clientTokenHashes.reduce((found, stored) => digestsEqual(stored, hash) || found, false)

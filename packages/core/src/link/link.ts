@@ -48,6 +48,15 @@ export interface Link {
   clientTokenHashes: string[]
 }
 
+/**
+ * The stored fields a link's public view is made of: `toLinkView` reads only these, and the
+ * tenant index projects exactly these (store/table.ts), so a list can render full views.
+ */
+export const LINK_VIEW_FIELDS = [
+  'id', 'status', 'method', 'phoneNumber', 'qr', 'pairingCode', 'account', 'error', 'metadata', 'createdAt', 'updatedAt', 'expiresAt',
+] as const satisfies readonly (keyof Link)[]
+export type LinkViewSource = Pick<Link, (typeof LINK_VIEW_FIELDS)[number]>
+
 /** What a client sees: the stored link as of `now`. */
 export interface LinkView {
   id: string
@@ -68,7 +77,7 @@ export interface LinkView {
 export const DEADLINE_ERROR: LinkError = linkEnding('deadline')
 
 /** A link past its deadline reads as expired even when nothing updated it (its worker may be dead). */
-export function effectiveStatus(link: Link, now: Date): { status: LinkStatus; error: LinkError | null } {
+export function effectiveStatus(link: Pick<Link, 'status' | 'error' | 'expiresAt'>, now: Date): { status: LinkStatus; error: LinkError | null } {
   if (isInProgress(link.status) && now.getTime() >= Date.parse(link.expiresAt)) {
     return { status: 'expired', error: DEADLINE_ERROR }
   }
@@ -84,7 +93,7 @@ export function pollAfterMs(status: LinkStatus): number | null {
   return status === 'pending' || status === 'starting' ? 500 : 1000
 }
 
-export function toLinkView(link: Link, now: Date = new Date()): LinkView {
+export function toLinkView(link: LinkViewSource, now: Date = new Date()): LinkView {
   const { status, error } = effectiveStatus(link, now)
   const live = isInProgress(status)
   const qr = live ? stillValid(link.qr, now) : null

@@ -120,7 +120,7 @@ export class LinkService {
   async read(principal: Principal, linkId: string): Promise<Link> {
     const link = isLinkId(linkId) ? await this.deps.store.get(linkId) : null
     if (!link) throw new NotFoundError()
-    const allowed = principal.kind === 'tenant' ? link.tenantId === principal.tenantId : clientTokenOpensLink(principal.token, link, this.now())
+    const allowed = principal.kind === 'tenant' ? link.tenantId === principal.tenantId : clientTokenOpensLink(principal.token, link)
     if (!allowed) throw new NotFoundError()
     return link
   }

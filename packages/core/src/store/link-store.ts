@@ -11,16 +11,18 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { eraseAuthState } from '../auth-state/dynamodb-auth-state.ts'
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts'
-import type { Link } from '../link/link.ts'
+import type { Link, LinkViewSource } from '../link/link.ts'
 import { canTransition, FINAL_STATUSES, IN_PROGRESS_STATUSES, isFinal, isInProgress, type LinkStatus } from '../link/status.ts'
 import { isConditionalCheckFailed } from './client.ts'
-import { tableDefinition as T } from './table.ts'
+import { ACTIVITY_SORT, activityPartition, activityPartitions, activityShard, tableDefinition as T } from './table.ts'
+
+/** Consistent reads of index candidates in flight at once. */
+const READ_CONCURRENCY = 10
 
 /** How long a finished link stays readable before DynamoDB's TTL removes it. */
 export const FINISHED_RETENTION_SECONDS = 7 * 24 * 3600
 
 const linkKey = (id: string) => ({ [T.partitionKey]: `LINK#${id}`, [T.sortKey]: 'LINK' })
-const ACTIVE = 'ACTIVE'
 const idempotencyKey = (tenantId: string, key: string) => ({ [T.partitionKey]: `IDEMP#${tenantId}#${key}`, [T.sortKey]: 'IDEMP' })
 const tenantPartition = (tenantId: string) => `TENANT#${tenantId}`
 const epochSeconds = (iso: string | Date) => Math.floor(new Date(iso).getTime() / 1000)
@@ -32,23 +34,33 @@ function ttlFor(link: Pick<Link, 'status' | 'expiresAt'>, now: Date): number | u
   return epochSeconds(from) + FINISHED_RETENTION_SECONDS
 }
 
-/** The activity index holds a link while it is in progress, keyed by its last sign of life. */
-function activityAttributes(status: LinkStatus, lastSignOfLife: string): Record<string, string | undefined> {
-  const active = isInProgress(status)
-  return { [T.activityIndex.partitionKey]: active ? ACTIVE : undefined, [T.activityIndex.sortKey]: active ? lastSignOfLife : undefined }
+/**
+ * The activity index holds a link while it is in progress, in its shard: by creation until a worker
+ * claims it, then by its last heartbeat (see store/table.ts).
+ */
+function activityAttributes(link: Pick<Link, 'id' | 'status' | 'createdAt' | 'heartbeatAt'>): Record<string, string | undefined> {
+  if (!isInProgress(link.status)) return { [T.activityIndex.partitionKey]: undefined, [T.activityIndex.sortKey]: undefined }
+  return { [T.activityIndex.partitionKey]: activityPartition(activityShard(link.id)), [T.activityIndex.sortKey]: activitySortKey(link) }
 }
+
+const activitySortKey = ({ heartbeatAt, createdAt }: Pick<Link, 'createdAt' | 'heartbeatAt'>) =>
+  heartbeatAt ? `${ACTIVITY_SORT.claimed}${heartbeatAt}` : `${ACTIVITY_SORT.unclaimed}${createdAt}`
 
 /**
  * What a write changes besides its own fields: leaving the in-progress statuses moves the link
- * out of the activity index and sets (or, once linked, removes) its TTL; a heartbeat moves it
- * within the index. `undefined` values are removed.
+ * out of the activity index and sets (or, once linked, removes) its TTL; a claim moves it within
+ * the index. `undefined` values are removed.
  */
 function derivedAttributes(update: LinkUpdate, now: Date): Record<string, unknown> {
   if (update.to && !isInProgress(update.to)) {
-    return { ...activityAttributes(update.to, ''), [T.ttlAttribute]: ttlFor({ status: update.to, expiresAt: now.toISOString() }, now) }
+    return {
+      [T.activityIndex.partitionKey]: undefined,
+      [T.activityIndex.sortKey]: undefined,
+      [T.ttlAttribute]: ttlFor({ status: update.to, expiresAt: now.toISOString() }, now),
+    }
   }
   const heartbeat = update.patch?.heartbeatAt
-  return heartbeat && update.from.every(isInProgress) ? { [T.activityIndex.sortKey]: heartbeat } : {}
+  return heartbeat && update.from.every(isInProgress) ? { [T.activityIndex.sortKey]: `${ACTIVITY_SORT.claimed}${heartbeat}` } : {}
 }
 
 function toItem(link: Link, now: Date): Record<string, unknown> {
@@ -57,7 +69,7 @@ function toItem(link: Link, now: Date): Record<string, unknown> {
     [T.tenantIndex.partitionKey]: tenantPartition(link.tenantId),
     [T.tenantIndex.sortKey]: `${link.createdAt}#${link.id}`,
     [T.ttlAttribute]: ttlFor(link, now),
-    ...activityAttributes(link.status, link.heartbeatAt ?? link.createdAt),
+    ...activityAttributes(link),
     ...link,
     // Stored as JSON text: a DynamoDB map refuses some JSON (empty keys, numbers beyond 1e125).
     metadata: JSON.stringify(link.metadata),
@@ -74,6 +86,8 @@ export function linkFromItem(item: Record<string, unknown>): Link {
   return fromItem(item)
 }
 
+function fromItem(item: Record<string, unknown>): Link
+function fromItem<T extends Partial<Link>>(item: Record<string, unknown>): T
 function fromItem(item: Record<string, unknown>): Link {
   const {
     [T.partitionKey]: _pk,
@@ -104,6 +118,12 @@ export interface LinkUpdate {
   fence?: number
   /** Optimistic concurrency: the write succeeds only at this version. */
   version?: number
+  /**
+   * The write succeeds only while the last heartbeat is still this one (`null`: never claimed).
+   * Heartbeats do not move `version` (they are not a visible change), so a writer that decides
+   * from a quiet heartbeat (the sweeper) conditions on the heartbeat it read as well.
+   */
+  heartbeatAt?: string | null
   /** Increment the fencing token: the writer becomes the lease holder. */
   takeLease?: boolean
 }
@@ -209,12 +229,36 @@ export class LinkStore {
       values[':version'] = update.version
       conditions.push('#version = :version')
     }
+    if (update.heartbeatAt !== undefined) {
+      names['#hb'] = 'heartbeatAt'
+      values[':hb'] = update.heartbeatAt
+      conditions.push('#hb = :hb')
+    }
+    return this.conditionalUpdate(id, `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`, conditions, names, values)
+  }
+
+  /**
+   * A worker's sign of life: moves the link within the activity index and nothing else. It is not a
+   * visible change (no `version`, no `updatedAt`, so a poller's ETag holds) and it rewrites no
+   * other index. Conditional on the lease and on the link being in progress; returns the link as it
+   * now stands, or throws StaleLinkError (lease lost, link decided) / NotFoundError.
+   */
+  heartbeat(id: string, { fence }: { fence: number }): Promise<Link> {
+    const at = new Date().toISOString()
+    const names = { '#hb': 'heartbeatAt', '#ask': T.activityIndex.sortKey, '#lease': 'leaseToken', '#status': 'status' }
+    const values: Record<string, unknown> = { ':hb': at, ':ask': activitySortKey({ heartbeatAt: at, createdAt: '' }), ':fence': fence }
+    IN_PROGRESS_STATUSES.forEach((s, i) => (values[`:live${i}`] = s))
+    const live = IN_PROGRESS_STATUSES.map((_, i) => `:live${i}`).join(', ')
+    return this.conditionalUpdate(id, 'SET #hb = :hb, #ask = :ask', ['#lease = :fence', `#status IN (${live})`], names, values)
+  }
+
+  private async conditionalUpdate(id: string, expression: string, conditions: string[], names: Record<string, string>, values: Record<string, unknown>): Promise<Link> {
     try {
       const res = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: linkKey(id),
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          UpdateExpression: expression,
           ConditionExpression: `attribute_exists(#pk) AND ${conditions.join(' AND ')}`,
           ExpressionAttributeNames: { ...names, '#pk': T.partitionKey },
           ExpressionAttributeValues: values,
@@ -255,27 +299,53 @@ export class LinkStore {
     )
   }
 
-  /** Links in progress whose last sign of life (creation or heartbeat) is older than `before`. */
-  async *quietSince(before: Date): AsyncGenerator<Link> {
-    const pages = paginateQuery(
-      { client: this.doc },
-      {
-        TableName: this.tableName,
-        IndexName: T.activityIndex.name,
-        KeyConditionExpression: '#apk = :active AND #ask < :before',
-        ExpressionAttributeNames: { '#apk': T.activityIndex.partitionKey, '#ask': T.activityIndex.sortKey },
-        ExpressionAttributeValues: { ':active': ACTIVE, ':before': before.toISOString() },
-      },
-    )
-    for await (const page of pages) for (const item of page.Items ?? []) yield fromItem(item)
+  /** Claimed links still in progress whose last heartbeat is older than `before`. */
+  quietSince(before: Date): AsyncGenerator<Link> {
+    return this.activeSince('claimed', before, (link) => link.heartbeatAt !== null && link.heartbeatAt < before.toISOString())
   }
 
-  /** A tenant's links, newest first. Status filters account for read-time expiry. */
-  async list(tenantId: string, options: ListOptions): Promise<{ links: Link[]; nextCursor: string | null }> {
+  /** Pending links no worker has claimed, created before `before`. */
+  unclaimedSince(before: Date): AsyncGenerator<Link> {
+    return this.activeSince('unclaimed', before, (link) => link.status === 'pending' && link.heartbeatAt === null && link.createdAt < before.toISOString())
+  }
+
+  /**
+   * Queries every activity shard in parallel for keys sorted before `before`, then reads each
+   * candidate consistently (the index is eventually consistent and carries keys only) and yields
+   * the ones that still match.
+   */
+  private async *activeSince(kind: keyof typeof ACTIVITY_SORT, before: Date, stillMatches: (link: Link) => boolean): AsyncGenerator<Link> {
+    const prefix = ACTIVITY_SORT[kind]
+    const shards = await Promise.all(
+      activityPartitions().map(async (partition) => {
+        const ids: string[] = []
+        const pages = paginateQuery(
+          { client: this.doc },
+          {
+            TableName: this.tableName,
+            IndexName: T.activityIndex.name,
+            KeyConditionExpression: '#apk = :shard AND #ask BETWEEN :lo AND :hi',
+            ExpressionAttributeNames: { '#apk': T.activityIndex.partitionKey, '#ask': T.activityIndex.sortKey },
+            ExpressionAttributeValues: { ':shard': partition, ':lo': prefix, ':hi': `${prefix}${before.toISOString()}` },
+          },
+        )
+        for await (const page of pages) for (const item of page.Items ?? []) ids.push(String(item[T.partitionKey]).slice('LINK#'.length))
+        return ids
+      }),
+    )
+    const ids = shards.flat()
+    for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
+      const links = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((id) => this.get(id)))
+      for (const link of links) if (link && isInProgress(link.status) && stillMatches(link)) yield link
+    }
+  }
+
+  /** A tenant's links (their public fields, as the tenant index projects them), newest first. Status filters account for read-time expiry. */
+  async list(tenantId: string, options: ListOptions): Promise<{ links: LinkViewSource[]; nextCursor: string | null }> {
     const partition = tenantPartition(tenantId)
     let startKey = options.cursor ? decodeCursor(options.cursor, partition) : undefined
     const filter = options.status ? statusFilter(options.status, options.now) : undefined
-    const links: Link[] = []
+    const links: LinkViewSource[] = []
     do {
       const res = await this.doc
         .send(
@@ -296,7 +366,7 @@ export class LinkStore {
           if (options.cursor && (error as Error).name === 'ValidationException') throw new ValidationError('cursor', 'is not a cursor returned by this list')
           throw error
         })
-      links.push(...(res.Items ?? []).map(fromItem))
+      links.push(...(res.Items ?? []).map((item) => fromItem<LinkViewSource>(item)))
       startKey = res.LastEvaluatedKey
     } while (startKey && links.length < options.limit)
     return { links, nextCursor: startKey ? encodeCursor(startKey) : null }

@@ -101,8 +101,7 @@ export class WebhookDispatcher {
   }
 
   private async sweep(): Promise<number> {
-    const links: string[] = []
-    for await (const linkId of this.options.store.dueLinks(this.now())) if (!links.includes(linkId)) links.push(linkId)
+    const links = [...new Set(await this.options.store.dueLinks(this.now()))]
     let next = 0
     const worker = async () => {
       while (next < links.length) {

@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { isConditionalCheckFailed } from '../store/client.ts'
 import { FINISHED_RETENTION_SECONDS } from '../store/link-store.ts'
-import { tableDefinition as T } from '../store/table.ts'
+import { activityShard, tableDefinition as T } from '../store/table.ts'
 import type { Link } from '../link/link.ts'
 import type { LinkEvent, StreamChange, WebhookEventType } from './events.ts'
 
@@ -11,8 +11,9 @@ import type { LinkEvent, StreamChange, WebhookEventType } from './events.ts'
  *   pk EVT#<linkId>, sk E#<version, 10 digits>#<type>  — one event, in the link's order
  *   pk EVT#<linkId>, sk QUEUE                          — the link's delivery queue: a counter of
  *       enqueued work (seq), the dispatcher's lease, `gone` after a 410, and while work is waiting,
- *       the activity index's keys: gsi2pk = WEBHOOKS#<shard>, gsi2sk = when it is due. So due
- *       queues are found with one Query per shard, never a scan.
+ *       the activity index's keys: gsi2pk = WEBHOOKS#<shard> (the index's own shard of the link
+ *       id), gsi2sk = when it is due (an ISO time). So due queues are found with one Query per
+ *       shard, never a scan; the index projects keys only, which is all this reads.
  * Items live as long as their link does (a finished link's retention, counted from its deadline
  * or from the event, whichever is later).
  */
@@ -39,8 +40,6 @@ export interface QueueState {
 /** What one attempt changes on its event. */
 export type EventOutcome = Pick<StoredEvent, 'state' | 'attempts' | 'lastHttpStatus' | 'lastError' | 'lastAttemptAt' | 'nextAttemptAt' | 'deliveredAt'>
 
-/** Due queues are spread over this many index partitions, so no one partition takes every write. */
-export const WEBHOOK_DUE_SHARDS = 4
 const DUE_PREFIX = 'WEBHOOKS#'
 const QUEUE_SK = 'QUEUE'
 const EVENT_SK_PREFIX = 'E#'
@@ -53,9 +52,8 @@ const eventKey = (linkId: string, version: number, type: WebhookEventType) => ({
 })
 const epochSeconds = (ms: number) => Math.floor(ms / 1000)
 
-export function dueShard(linkId: string): string {
-  return `${DUE_PREFIX}${createHash('sha256').update(linkId).digest()[0] % WEBHOOK_DUE_SHARDS}`
-}
+/** Due queues are spread over the activity index's shards, so no one partition takes every write. */
+const dueShard = (linkId: string) => `${DUE_PREFIX}${activityShard(linkId)}`
 
 /** As long as its link: the later of the link's deadline and the event, plus a finished link's retention. */
 function retentionOf(event: Pick<LinkEvent, 'occurredAt'> & { link: Pick<Link, 'expiresAt'> }): number {
@@ -264,23 +262,27 @@ export class WebhookEventStore {
       })
   }
 
-  /** Links whose queue is due by `now`, one Query per index shard. */
-  async *dueLinks(now: Date): AsyncGenerator<string> {
-    for (let shard = 0; shard < WEBHOOK_DUE_SHARDS; shard++) {
-      const pages = paginateQuery(
-        { client: this.doc },
-        {
-          TableName: this.tableName,
-          IndexName: T.activityIndex.name,
-          KeyConditionExpression: '#dpk = :shard AND #dsk <= :now',
-          ExpressionAttributeNames: { '#dpk': T.activityIndex.partitionKey, '#dsk': T.activityIndex.sortKey },
-          ExpressionAttributeValues: { ':shard': `${DUE_PREFIX}${shard}`, ':now': now.toISOString() },
-        },
-      )
-      for await (const page of pages) {
-        for (const item of page.Items ?? []) yield (item[T.partitionKey] as string).slice('EVT#'.length)
-      }
-    }
+  /** Links whose queue is due by `now`: one Query per index shard, all at once. */
+  async dueLinks(now: Date): Promise<string[]> {
+    const shards = Array.from({ length: T.activityIndex.shards }, (_, n) => `${DUE_PREFIX}${n}`)
+    const found = await Promise.all(
+      shards.map(async (shard) => {
+        const ids: string[] = []
+        const pages = paginateQuery(
+          { client: this.doc },
+          {
+            TableName: this.tableName,
+            IndexName: T.activityIndex.name,
+            KeyConditionExpression: '#dpk = :shard AND #dsk <= :now',
+            ExpressionAttributeNames: { '#dpk': T.activityIndex.partitionKey, '#dsk': T.activityIndex.sortKey },
+            ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
+          },
+        )
+        for await (const page of pages) for (const item of page.Items ?? []) ids.push((item[T.partitionKey] as string).slice('EVT#'.length))
+        return ids
+      }),
+    )
+    return found.flat()
   }
 
   /** The link's events, oldest first. */

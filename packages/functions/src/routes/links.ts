@@ -3,6 +3,7 @@ import { etag } from 'hono/etag'
 import { normalizePhoneNumber, toLinkView, ValidationError, DEFAULT_TTL_SECONDS } from '@wa-link-broker/core'
 import { authenticate, tenantOf } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
+import { linkPageUrl } from '../page/url.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
 import { checkWebhookUrl } from '../webhooks/url.ts'
 import {
@@ -56,7 +57,7 @@ export function linkRoutes({ links, apiKeys, local }: AppDeps) {
       )
       if (replayed) c.header('Idempotent-Replayed', 'true')
       c.header('Location', `/v1/links/${link.id}`)
-      return c.json({ link: toLinkView(link), clientToken }, 201)
+      return c.json({ link: toLinkView(link), clientToken, pageUrl: linkPageUrl(new URL(c.req.url).origin, link.id, clientToken) }, 201)
     },
   )
 

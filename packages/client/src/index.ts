@@ -1,0 +1,6 @@
+export { WaLinkClient, type ClientOptions, type CallOptions, type WatchOptions } from './client.ts'
+export { LinkBrokerError, ValidationError, UnauthorizedError, NotFoundError, ConflictError, RateLimitedError } from './errors.ts'
+export { endingMessage } from './endings.ts'
+export { verifyWebhook, WebhookVerificationError } from './webhooks.ts'
+export type { Link, LinkStatus, LinkErrorCode, CreateLinkInput, CreatedLink, Credentials, WebhookEvent } from './types.ts'
+export type { components, paths } from './generated/openapi.ts'
