@@ -84,6 +84,11 @@ describe('webhook endpoints', () => {
     }
     expect(doc.paths['/v1/links/{id}/events/{eventId}/redeliver'].post.responses['202']).toBeDefined()
     expect(doc.components.schemas.WebhookEvent.properties.state.enum).toEqual(['pending', 'delivered', 'failed'])
+    // What is sent, as OpenAPI 3.1 `webhooks`: the payload and the Standard Webhooks headers.
+    const sent = doc.webhooks['/link-event'].post
+    expect(sent.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/WebhookPayload')
+    expect(sent.parameters.map((p: { name: string }) => p.name)).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature'])
+    expect(doc.components.schemas.WebhookPayload.properties.type.enum).toContain('link.qr_updated')
     const webhookUrl = doc.components.schemas.CreateLinkRequest.properties.webhookUrl.description as string
     expect(webhookUrl).not.toMatch(/not built/)
     expect(webhookUrl).toMatch(/Standard Webhooks/)

@@ -3,12 +3,26 @@ import { authenticate, tenantOf } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
 import { errorResponses, LinkIdParamSchema } from '../schemas.ts'
-import { EventParamsSchema, WebhookEventListSchema, WebhookEventSchema, WebhookSecretSchema } from '../webhooks/schemas.ts'
+import { EventParamsSchema, WebhookEventListSchema, WebhookEventSchema, WebhookHeadersSchema, WebhookPayloadSchema, WebhookSecretSchema } from '../webhooks/schemas.ts'
 
 /** The tenant's signing secret, and each link's delivery log. */
 export function webhookRoutes({ links, webhooks, apiKeys }: AppDeps) {
   const tenantOnly = authenticate(apiKeys, { clientToken: false })
   const app = newRouter()
+
+  // What the service sends: OpenAPI 3.1's `webhooks`, so generated clients type the payload too.
+  app.openAPIRegistry.registerWebhook({
+    method: 'post',
+    path: 'link-event',
+    summary: 'A link changed (sent to its webhookUrl)',
+    description:
+      'Signed per Standard Webhooks with the tenant secret (`GET /v1/webhook-secret`). Retried with backoff for over 24 h (8 attempts) until a 2xx; no answer within 10 s counts as a failure, and redirects are not followed. Events of one link arrive in order while the receiver answers.',
+    request: { headers: WebhookHeadersSchema, body: { content: { 'application/json': { schema: WebhookPayloadSchema } }, required: true } },
+    responses: {
+      200: { description: 'Any 2xx: delivered.' },
+      410: { description: "Gone: no more deliveries for this link until one of its events is redelivered." },
+    },
+  })
 
   app.openapi(
     createRoute({

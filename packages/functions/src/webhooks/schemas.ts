@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { WEBHOOK_EVENT_TYPES } from '@wa-link-broker/core'
+import { LinkSchema } from '../schemas.ts'
 
 const iso = z.string().openapi({ format: 'date-time' })
 
@@ -30,4 +31,20 @@ export const WebhookEventListSchema = z.object({ events: z.array(WebhookEventSch
 export const EventParamsSchema = z.object({
   id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }),
   eventId: z.string().max(64).openapi({ param: { name: 'eventId', in: 'path' } }),
+})
+
+/** The body of every delivery (`webhookBody` renders it). */
+export const WebhookPayloadSchema = z
+  .object({
+    type: z.enum(WEBHOOK_EVENT_TYPES).openapi({ description: '`link.<status>` on each status change; `link.qr_updated` / `link.pairing_code_updated` for a new QR or code within a status.' }),
+    timestamp: iso.openapi({ description: 'When the change happened; equals `data.link.updatedAt`, so a receiver can drop an event older than one it already has.' }),
+    data: z.object({ link: LinkSchema.openapi({ description: 'The link as `GET /v1/links/{id}` showed it right after the change.' }) }),
+  })
+  .openapi('WebhookPayload')
+
+/** The Standard Webhooks headers of every delivery. */
+export const WebhookHeadersSchema = z.object({
+  'webhook-id': z.string().openapi({ description: "The event's id: the same on every attempt, so a receiver can drop a duplicate." }),
+  'webhook-timestamp': z.string().openapi({ description: 'When this attempt was signed, in seconds since the epoch.' }),
+  'webhook-signature': z.string().openapi({ description: '`v1,<base64 HMAC-SHA256>` of `<id>.<timestamp>.<body>` with the tenant secret; during a rotation, two of them, space-separated.' }),
 })
