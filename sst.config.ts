@@ -8,6 +8,8 @@
  * - DataKey: a KMS key (rotation on) that wraps the credential data keys. Linked as id/ARN only.
  * - Worker: a one-off Fargate task (arm64, 0.5 vCPU / 1 GB) the API starts with RunTask.
  * - Api: the Hono app on Lambda behind a function URL. Sweeper: a one-minute schedule.
+ * - WebhookStream: the table's stream subscriber (link events → signed deliveries); WebhookRetry:
+ *   a one-minute schedule for the retries.
  *
  * Nothing secret is linked: linked values reach the task as plaintext SST_RESOURCE_* variables in
  * the task definition, so only names, ids and ARNs go there. No top-level imports (SST forbids
@@ -58,7 +60,7 @@ export default $config({
         ]),
       ),
       ttl: tableDefinition.ttlAttribute,
-      // For the webhook dispatcher to come; core's definition asks for NEW_AND_OLD_IMAGES.
+      // Webhook events are derived from it (WebhookStream below); core's definition asks for NEW_AND_OLD_IMAGES.
       stream,
       deletionProtection: prod,
       transform: {
@@ -141,6 +143,32 @@ export default $config({
         environment: { TABLE_NAME: table.name },
         nodejs,
       },
+    })
+
+    // ---- Webhooks: the table's stream subscriber records each link change's events and makes
+    // their first delivery attempt; a one-minute Cron makes the retries. Deliveries go to the
+    // public internet from Lambda's own network (no VPC); non-public addresses are refused in code.
+    const webhookFunction = {
+      runtime: 'nodejs22.x' as const,
+      architecture: 'arm64' as const,
+      memory: '256 MB' as const,
+      // A run starts no attempt after 40 s (DEFAULT_BUDGET_MS); one attempt takes at most 10 s.
+      timeout: '60 seconds' as const,
+      link: [table, dataKey],
+      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
+      nodejs,
+    }
+    table.subscribe(
+      'WebhookStream',
+      { handler: 'packages/functions/src/webhook-stream.handler', ...webhookFunction },
+      {
+        // Only records that can make an event (a link's item) or ask for one now (a redelivery).
+        filters: [{ dynamodb: { Keys: { sk: { S: ['LINK'] } } } }, { dynamodb: { Keys: { sk: { S: ['QUEUE'] } }, NewImage: { kick: { S: [{ exists: true }] } } } }],
+      },
+    )
+    new sst.aws.CronV2('WebhookRetry', {
+      schedule: 'rate(1 minute)',
+      function: { handler: 'packages/functions/src/webhook-retry.handler', ...webhookFunction },
     })
 
     return {

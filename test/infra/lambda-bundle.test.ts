@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ApiKeyStore } from '@wa-link-broker/core'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand } from '@aws-sdk/client-dynamodb-streams'
+import { ApiKeyStore, createStreamsClient, LinkStore, newLinkId, WebhookEventStore } from '@wa-link-broker/core'
 import { buildLambda, type BuiltBundle } from '../../scripts/build.ts'
 import { startAwsJsonServer } from '../fixtures/aws-json-server.ts'
 import { createTestTable } from '../support/store.ts'
@@ -105,6 +108,91 @@ describe('Lambda bundles', () => {
       const r = await runAsync(`const { handler } = await import(${JSON.stringify(file)}); console.log(JSON.stringify(await handler()))`)
       expect(r.stderr).toBe('')
       expect(JSON.parse(r.stdout)).toEqual({ lost: 0, expired: 0 })
+    })
+  })
+
+  describe('webhook bundles, against DynamoDB Local, a KMS-protocol endpoint and a receiver on loopback', () => {
+    let table: Awaited<ReturnType<typeof createTestTable>>
+    let kms: Awaited<ReturnType<typeof startAwsJsonServer>>
+    let receiver: Server
+    let receiverHits = 0
+    const dataKey = Buffer.alloc(32, 9)
+    beforeAll(async () => {
+      table = await createTestTable('bundlehooks')
+      // KMS at the wire: a data key for the tenant's signing secret, unwrapped again on delivery.
+      kms = await startAwsJsonServer((call) =>
+        call.operation === 'GenerateDataKey'
+          ? { body: { KeyId: env.KMS_KEY_ID, Plaintext: dataKey.toString('base64'), CiphertextBlob: Buffer.from('wrapped').toString('base64') } }
+          : { body: { KeyId: env.KMS_KEY_ID, Plaintext: dataKey.toString('base64') } },
+      )
+      receiver = createServer((_req, res) => {
+        receiverHits++
+        res.end()
+      })
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()))
+    })
+    afterAll(async () => {
+      await kms?.close()
+      receiver?.close()
+    })
+
+    const runBundle = (name: string, code: string) =>
+      new Promise<{ stdout: string; stderr: string }>((resolve) => {
+        const file = pathToFileURL(bundles.find((b) => b.name === name)!.file).href
+        const child = spawn(process.execPath, ['--input-type=module', '-e', `const { handler } = await import(${JSON.stringify(file)});\n${code}`], {
+          env: { ...env, TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: table.endpoint, KMS_ENDPOINT: kms.endpoint },
+        })
+        let stdout = ''
+        let stderr = ''
+        child.stdout.on('data', (d) => (stdout += d))
+        child.stderr.on('data', (d) => (stderr += d))
+        child.on('exit', () => resolve({ stdout, stderr }))
+      })
+
+    it('webhookStream: a real stream record becomes a recorded event, and as deployed (AWS mode) a loopback URL is refused', async () => {
+      const store = new LinkStore(table.doc, table.tableName)
+      const id = newLinkId()
+      const now = new Date()
+      await store.create({
+        id, tenantId: 'acme', status: 'pending', method: 'qr', phoneNumber: null, qr: null, pairingCode: null, account: null, error: null, metadata: {},
+        webhookUrl: `https://localhost:${(receiver.address() as AddressInfo).port}/hook`, createdAt: now.toISOString(), updatedAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + 300_000).toISOString(), version: 1, leaseToken: 0, heartbeatAt: null, clientTokenHashes: [],
+      })
+      const claimed = await store.claim(id, ['pending'], 'starting')
+      await store.update(id, { from: ['starting'], to: 'awaiting_scan', fence: claimed.leaseToken, patch: { qr: { value: 'https://wa.me/settings/linked_devices#bundle', sequence: 1, expiresAt: new Date(Date.now() + 60_000).toISOString() } } })
+
+      // The records exactly as DynamoDB Streams hands them to Lambda's event source.
+      const streams = createStreamsClient({ dynamodbEndpoint: table.endpoint })
+      const { Streams } = await streams.send(new ListStreamsCommand({ TableName: table.tableName }))
+      const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: Streams![0].StreamArn }))
+      const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: Streams![0].StreamArn, ShardId: StreamDescription!.Shards![0].ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
+      const { Records } = await streams.send(new GetRecordsCommand({ ShardIterator }))
+      const event = { Records: Records!.map((r) => ({ eventID: r.eventID, eventName: r.eventName, eventSource: 'aws:dynamodb', dynamodb: { ...r.dynamodb, ApproximateCreationDateTime: 1 } })) }
+      expect(event.Records.length).toBeGreaterThanOrEqual(3)
+
+      const r = await runBundle('webhookStream', `console.log(JSON.stringify(await handler(${JSON.stringify(event)})))`)
+      expect(r.stderr).toBe('')
+      expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ records: event.Records.length, links: 1 })
+      const [stored] = await new WebhookEventStore(table.doc, table.tableName).list(id)
+      expect(stored).toMatchObject({ type: 'link.awaiting_scan', state: 'pending', attempts: 1, lastError: 'address_refused' })
+      expect(receiverHits).toBe(0)
+      expect(kms.calls.find((c) => c.operation === 'GenerateDataKey')?.input).toMatchObject({ KeyId: env.KMS_KEY_ID, EncryptionContext: { tenantId: 'acme' } })
+
+      // The same batch again (Lambda retries it): no second event, and no attempt before the retry is due.
+      const again = await runBundle('webhookStream', `console.log(JSON.stringify(await handler(${JSON.stringify(event)})))`)
+      expect(again.stderr).toBe('')
+      const afterReplay = await new WebhookEventStore(table.doc, table.tableName).list(id)
+      expect(afterReplay).toHaveLength(1)
+      expect(afterReplay[0]).toMatchObject({ id: stored.id, attempts: 1 })
+
+      // webhookRetry: once the event is due (here: redelivered), the Cron's handler serves it.
+      const events = new WebhookEventStore(table.doc, table.tableName)
+      await events.redeliver((await events.list(id))[0], new Date())
+      const retry = await runBundle('webhookRetry', 'console.log(JSON.stringify(await handler()))')
+      expect(retry.stderr).toBe('')
+      expect(JSON.parse(retry.stdout.trim().split('\n').at(-1)!)).toEqual({ links: 1 })
+      expect((await events.list(id))[0]).toMatchObject({ attempts: 2, lastError: 'address_refused' })
+      expect(receiverHits).toBe(0)
     })
   })
 

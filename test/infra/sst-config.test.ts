@@ -26,6 +26,8 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
     ['key rotation off', (s) => s.replace('enableKeyRotation: true', 'enableKeyRotation: false'), /enableKeyRotation/],
     ['a secret in the task environment', (s) => s.replace("LOG_LEVEL: 'info',", "LOG_LEVEL: 'info', WA_MASTER_KEY: 'hunter2',"), /must not carry secret material \(WA_MASTER_KEY\)/],
     ['prod not protected', (s) => s.replace('protect: prod,', 'protect: false,'), /prod must be removal "retain" and protect true/],
+    ['the stream subscriber filters out link items', (s) => s.replace("{ dynamodb: { Keys: { sk: { S: ['LINK'] } } } }, ", ''), /must let link items \(sk LINK\) through/],
+    ['the retry cron without the key', (s) => s.replace('      link: [table, dataKey],\n      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },\n      nodejs,\n    }', '      link: [table],\n      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },\n      nodejs,\n    }'), /cron WebhookRetry must link the key/],
     ['a top-level import', (s) => `import { tableDefinition } from './packages/core/src/store/table.ts'\n${s}`, /top-level imports are not allowed/],
   ]
   it.each(cases)('fails when %s', async (_name, edit, why) => {

@@ -82,7 +82,18 @@ function standIn(type: string, resources: Recorded[]) {
   return class {
     constructor(name: string, args: any = {}) {
       const instance = new Proxy(this, {
-        get: (target: any, key) => (key in target ? target[key] : typeof key === 'string' ? token(type, name, key) : undefined),
+        get: (target: any, key) =>
+          key in target
+            ? target[key]
+            : key === 'subscribe'
+              ? // Dynamo#subscribe(name, subscriber, args): recorded like a resource of its own.
+                (subName: string, subscriber: any, subArgs: any = {}) => {
+                  resources.push({ type: `${type}.subscribe`, name: subName, args: { source: instance, subscriber, ...subArgs }, instance: {} })
+                  return {}
+                }
+              : typeof key === 'string'
+                ? token(type, name, key)
+                : undefined,
       })
       resources.push({ type, name, args, instance })
       return instance
@@ -194,19 +205,39 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
     problems.push(...plaintextSecrets('function', a.environment))
   }
 
-  // Sweeper schedule.
+  // Schedules: the sweeper, and the webhook retries.
   const crons = ev.resources.filter((r) => r.type === 'sst.aws.CronV2' || r.type === 'sst.aws.Cron')
-  expect(crons.length === 1, `expected one cron, found ${crons.length}`)
-  const cron = crons[0]
-  if (cron) {
+  expect(crons.length === 2, `expected two crons (Sweeper, WebhookRetry), found ${crons.length}`)
+  for (const [name, file, needs] of [['Sweeper', 'sweeper.ts', [table]], ['WebhookRetry', 'webhook-retry.ts', [table, dataKey]]] as const) {
+    const cron = crons.find((c) => c.name === name)
+    expect(cron, `no cron "${name}"`)
+    if (!cron) continue
     const fn = cron.args.function ?? cron.args.job
     const handler = typeof fn === 'string' ? fn : fn?.handler
-    expect(cron.args.schedule === 'rate(1 minute)', `cron schedule must be rate(1 minute), is ${json(cron.args.schedule)}`)
-    problems.push(...checkHandler('cron', handler, 'packages/functions/src/sweeper.ts'))
+    expect(cron.args.schedule === 'rate(1 minute)', `cron ${name} schedule must be rate(1 minute), is ${json(cron.args.schedule)}`)
+    problems.push(...checkHandler(`cron ${name}`, handler, `packages/functions/src/${file}`))
     if (typeof fn === 'object') {
-      expect(links(fn).includes(table?.instance), 'the sweeper must link the table')
-      problems.push(...checkNodejs('cron', fn.nodejs))
+      for (const r of needs) expect(r && links(fn).includes(r.instance), `cron ${name} must link the ${r === table ? 'table' : 'key'}`)
+      problems.push(...checkNodejs(`cron ${name}`, fn.nodejs))
     }
+  }
+
+  // The table's stream subscriber: webhook events from every writer's changes.
+  const subscribers = ev.resources.filter((r) => r.type === 'sst.aws.Dynamo.subscribe')
+  expect(subscribers.length === 1, `expected one stream subscriber, found ${subscribers.length}`)
+  const sub = subscribers[0]
+  if (sub) {
+    expect(sub.args.source === table?.instance, 'the stream subscriber must subscribe to the table')
+    const fn = sub.args.subscriber
+    problems.push(...checkHandler('stream subscriber', typeof fn === 'string' ? fn : fn?.handler, 'packages/functions/src/webhook-stream.ts'))
+    if (typeof fn === 'object') {
+      for (const r of [table, dataKey]) expect(r && links(fn).includes(r.instance), `the stream subscriber must link the ${r === table ? 'table' : 'key'}`)
+      problems.push(...checkNodejs('stream subscriber', fn.nodejs))
+      problems.push(...plaintextSecrets('stream subscriber', fn.environment))
+    }
+    // Without its filter for link items, no event would ever be made (no filters at all lets everything through).
+    const filters: any[] = sub.args.filters ?? []
+    expect(filters.length === 0 || filters.some((f) => same(f?.dynamodb?.Keys?.sk, { S: ['LINK'] })), 'the stream subscriber filters must let link items (sk LINK) through')
   }
   return problems
 }

@@ -19,7 +19,10 @@ export interface DispatcherOptions {
    * an attempt once half of it has passed. After a crash, the link waits this long at most.
    */
   leaseMs?: number
-  /** A run stops starting attempts after this long, so one Lambda invocation stays bounded. */
+  /**
+   * A run (one link's, or a sweep of every due link) starts no attempt after this long, so a Lambda
+   * invocation ends within budget + one attempt's timeout; what is left stays due for the next run.
+   */
   budgetMs?: number
   /** Links served at once by `processDue`. */
   concurrency?: number
@@ -28,7 +31,7 @@ export interface DispatcherOptions {
 
 /** An attempt takes at most 10 s (the delivery timeout); the lease outlasts it with room for the writes around it. */
 export const DEFAULT_LEASE_MS = 30_000
-export const DEFAULT_BUDGET_MS = 30_000
+export const DEFAULT_BUDGET_MS = 40_000
 
 /**
  * Delivers each link's events in order: the next event of a link waits until the one before it
@@ -55,13 +58,13 @@ export class WebhookDispatcher {
   }
 
   /** Serves one link's queue now, if no other dispatcher is serving it. */
-  async processLink(linkId: string): Promise<void> {
-    if (this.stopping) return
+  async processLink(linkId: string, deadline = Date.now() + this.budgetMs): Promise<void> {
+    if (this.stopping || Date.now() > deadline) return
     const { store } = this.options
     const owner = randomUUID()
     let queue = await store.lock(linkId, owner, this.now(), this.leaseMs)
     if (!queue) return
-    const run = { owner, started: Date.now(), renewed: Date.now() }
+    const run = { owner, deadline, renewed: Date.now() }
     try {
       for (;;) {
         const due = await this.serve(linkId, run, queue.gone)
@@ -101,12 +104,13 @@ export class WebhookDispatcher {
   }
 
   private async sweep(): Promise<number> {
+    const deadline = Date.now() + this.budgetMs
     const links = [...new Set(await this.options.store.dueLinks(this.now()))]
     let next = 0
     const worker = async () => {
-      while (next < links.length) {
+      while (next < links.length && Date.now() <= deadline) {
         const linkId = links[next++]
-        await this.processLink(linkId).catch((error) => this.options.logger.warn({ err: error, linkId }, 'webhook dispatch failed'))
+        await this.processLink(linkId, deadline).catch((error) => this.options.logger.warn({ err: error, linkId }, 'webhook dispatch failed'))
       }
     }
     await Promise.all(Array.from({ length: Math.min(this.concurrency, links.length) }, worker))
@@ -114,7 +118,7 @@ export class WebhookDispatcher {
   }
 
   /** Works through the link's pending events in order; returns when the queue is next due (null: nothing waits). */
-  private async serve(linkId: string, run: { owner: string; started: number; renewed: number }, gone: boolean): Promise<Date | null> {
+  private async serve(linkId: string, run: { owner: string; deadline: number; renewed: number }, gone: boolean): Promise<Date | null> {
     const { store } = this.options
     for (const event of await store.list(linkId, { pendingOnly: true })) {
       const now = this.now()
@@ -124,7 +128,7 @@ export class WebhookDispatcher {
       }
       const due = new Date(event.nextAttemptAt ?? now)
       if (due > now) return due
-      if (this.stopping || Date.now() - run.started > this.budgetMs) return now
+      if (this.stopping || Date.now() > run.deadline) return now
       if (Date.now() - run.renewed > this.leaseMs / 2) {
         if (!(await store.renew(linkId, run.owner, now, this.leaseMs))) throw new Error('lost the lease on a webhook queue')
         run.renewed = Date.now()
