@@ -27,6 +27,15 @@ describe('/demo, with the simulator', () => {
       await frame.locator('[data-screen="qr"]').waitFor({ timeout: 15_000 })
       await page.click('#simulate')
       await frame.locator('[data-screen="linked"]').waitFor({ timeout: 15_000 })
+      // The demo hears the framed page (onLinkPageMessage), as an embedding app would.
+      await page.locator('#messages li', { hasText: /^linked$/ }).waitFor({ timeout: 5_000 })
+      expect(await page.locator('#messages li').first().textContent()).not.toBe('linked')
+
+      // A brand set in the demo shows on the page.
+      await page.fill('input[name=brandName]', 'Demo Co')
+      await page.fill('input[name=brandColor]', '#0a7cff')
+      await page.click('#brand')
+      await frame.locator('#title', { hasText: 'Link WhatsApp to Demo Co' }).waitFor({ timeout: 10_000 })
 
       // The page never held the API key: its only credential is the link's client token, in the frame.
       expect(await page.content()).not.toContain(e2e.stack.apiKey)

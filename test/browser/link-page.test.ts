@@ -38,9 +38,13 @@ describe('the hosted link page, in Chromium', () => {
     const { id, clientToken, pageUrl } = await e2e.createLink()
     expect(pageUrl).toBe(`${e2e.stack.url}/link/${id}#token=${clientToken}`)
     const { page, context, requests } = await open(pageUrl)
+    const polls: number[] = []
+    page.on('response', (r) => r.url().endsWith(`/v1/links/${id}`) && polls.push(r.status()))
     try {
       await screen(page, 'qr')
       expect(await page.textContent('#app')).toContain('Link a device')
+      // The page polls with If-None-Match: while nothing changes, the answer is a bodiless 304.
+      await page.waitForResponse((r) => r.url().endsWith(`/v1/links/${id}`) && r.status() === 304, { timeout: 5_000 })
       expect(await page.textContent('.expires')).toMatch(/New code in \d:\d\d/)
       // The pixels a person sees, decoded, are the QR WhatsApp issued.
       const seen = await decodeQrOnScreen(page)
@@ -54,6 +58,7 @@ describe('the hosted link page, in Chromium', () => {
       expect(await horizontalOverflow(page)).toEqual([])
 
       expectOnlyService(requests)
+      expect(polls.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2)
       // The token travels only in the fragment and the Authorization header: never in a request line, never in a log.
       for (const url of requests) expect(url).not.toContain(clientToken)
       expect(e2e.logs.text).not.toContain(clientToken)

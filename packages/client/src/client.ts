@@ -1,5 +1,5 @@
 import { errorFromResponse, LinkBrokerError, RateLimitedError } from './errors.ts'
-import type { CreatedLink, CreateLinkInput, Credentials, Link, LinkStatus } from './types.ts'
+import type { Branding, BrandingInput, CreatedLink, CreateLinkInput, Credentials, Link, LinkStatus } from './types.ts'
 
 export type ClientOptions = {
   /** Where the API answers, e.g. `https://links.example.com` or `http://localhost:3000`. */
@@ -141,6 +141,21 @@ export class WaLinkClient {
   /** The linked session's auth state in Baileys' `BufferJSON` form (tenant key; a secret). */
   async getCredentials(id: string, options: CallOptions = {}): Promise<Credentials> {
     return (await this.call('GET', `/v1/links/${encodeURIComponent(id)}/credentials`, options)).json()
+  }
+
+  /** The tenant's brand on the hosted page (tenant key). */
+  async getBranding(options: CallOptions = {}): Promise<Branding> {
+    return (await this.call('GET', '/v1/branding', options)).json()
+  }
+
+  /** Replaces the tenant's brand; fields left out are cleared (tenant key). */
+  async setBranding(branding: BrandingInput, options: CallOptions = {}): Promise<Branding> {
+    return (await this.call('PUT', '/v1/branding', { ...options, body: branding })).json()
+  }
+
+  /** The brand of the tenant that owns a link: what its hosted page shows (tenant key or its client token). */
+  async getLinkBranding(id: string, options: CallOptions = {}): Promise<Branding> {
+    return (await this.call('GET', `/v1/links/${encodeURIComponent(id)}/branding`, options)).json()
   }
 
   private async call(method: string, path: string, options: CallOptions & { body?: unknown; headers?: Record<string, string> }): Promise<Response> {

@@ -2,5 +2,6 @@ export { WaLinkClient, type ClientOptions, type CallOptions, type WatchOptions }
 export { LinkBrokerError, ValidationError, UnauthorizedError, NotFoundError, ConflictError, RateLimitedError } from './errors.ts'
 export { endingMessage } from './endings.ts'
 export { verifyWebhook, WebhookVerificationError } from './webhooks.ts'
-export type { Link, LinkStatus, LinkErrorCode, CreateLinkInput, CreatedLink, Credentials, WebhookEvent } from './types.ts'
+export { onLinkPageMessage, linkPageMessage, LINK_PAGE_MESSAGE_TYPE, type LinkPageMessage } from './page-messages.ts'
+export type { Link, LinkStatus, LinkErrorCode, CreateLinkInput, CreatedLink, Credentials, Branding, BrandingInput, WebhookEvent } from './types.ts'
 export type { components, paths } from './generated/openapi.ts'

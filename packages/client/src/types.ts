@@ -11,6 +11,9 @@ export type CreateLinkInput = Schemas['CreateLinkRequest']
 /** `POST /v1/links`'s answer: the link, its client token (shown once) and its hosted page. */
 export type CreatedLink = Schemas['CreatedLink']
 export type Credentials = Schemas['Credentials']
+/** A tenant's brand on the hosted page. */
+export type Branding = Schemas['Branding']
+export type BrandingInput = Schemas['BrandingRequest']
 
 /** A webhook delivery's body (Standard Webhooks; see verifyWebhook). */
 export interface WebhookEvent {

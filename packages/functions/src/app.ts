@@ -5,6 +5,7 @@ import type { AppDeps, AppEnv } from './deps.ts'
 import { requireJsonBody } from './content-type.ts'
 import { errorResponse, handleError } from './errors.ts'
 import { requestLog } from './request-log.ts'
+import { brandingRoutes } from './routes/branding.ts'
 import { demoRoutes } from './routes/demo.ts'
 import { linkRoutes } from './routes/links.ts'
 import { pageRoutes } from './routes/page.ts'
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', linkRoutes(deps))
   app.route('/', qrRoutes(deps))
   app.route('/', sessionRoutes(deps))
+  app.route('/', brandingRoutes(deps))
   app.route('/', webhookRoutes(deps))
   app.doc31('/openapi.json', OPENAPI_CONFIG)
   app.route('/', systemRoutes(() => app.getOpenAPI31Document(OPENAPI_CONFIG) as never))

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
-import { LINK_ENDING_CODES, LINK_STATUSES } from '@wa-link-broker/core'
+import { ACCENT_COLOR_PATTERN, BRANDING_LIMITS, LINK_ENDING_CODES, LINK_STATUSES, MAX_URL_LENGTH, webUrlProblem } from '@wa-link-broker/core'
+import { webhookUrlProblem } from './webhooks/url.ts'
 
 export const MAX_METADATA_BYTES = 2048
 
@@ -32,6 +33,7 @@ export const LinkSchema = z
       .nullable()
       .openapi({ description: 'Why the link ended (see docs/api.md for every code and the words to show a person).' }),
     metadata: z.record(z.string(), z.unknown()),
+    redirectUrl: z.string().nullable().openapi({ description: 'Where the hosted page sends the person once the link is done (set at create time).' }),
     createdAt: iso,
     updatedAt: iso,
     expiresAt: iso,
@@ -39,16 +41,49 @@ export const LinkSchema = z
   })
   .openapi('Link')
 
-export const CreateLinkBodySchema = z
+/**
+ * A URL the hosted page sends a person to or loads from: https (http://localhost too on one
+ * machine), no user-info, at most 2,048 characters; core's webUrlProblem is the one rule.
+ */
+export const webUrl = (local: boolean) =>
+  z
+    .string()
+    .max(MAX_URL_LENGTH)
+    .superRefine((value, ctx) => {
+      const problem = webUrlProblem(value, { local })
+      if (problem) ctx.addIssue({ code: 'custom', message: problem })
+    })
+
+/** The create body; `local` (AppDeps.local) decides whether http://localhost redirects are allowed. */
+export const createLinkBodySchema = (local: boolean) => z
   .strictObject({
     method: z.enum(['qr', 'code']).optional().openapi({ description: 'Default "qr".' }),
     phoneNumber: z.string().min(1).max(40).optional().openapi({ description: 'Required for "code". Any common format with country code.', example: '+1 (234) 567-8901' }),
-    webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().openapi({ description: 'Where to POST the link\'s events, signed per Standard Webhooks (see docs/api.md). `https://` with a public domain name; `http://` and private addresses only when running locally (`npm start`).' }),
+    webhookUrl: z
+      .string()
+      .max(MAX_URL_LENGTH)
+      .superRefine((value, ctx) => {
+        const problem = webhookUrlProblem(value, { local })
+        if (problem) ctx.addIssue({ code: 'custom', message: problem })
+      })
+      .optional()
+      .openapi({
+        description:
+          "Where to POST the link's events, signed per Standard Webhooks (see docs/api.md). `https://` with a public domain name; `http://`, IP addresses and private hosts only when running locally (`npm start`).",
+        example: 'https://app.example.com/hooks/whatsapp',
+      }),
     metadata: z
       .record(z.string().max(64), z.unknown())
       .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
       .optional(),
     ttlSeconds: z.int().min(60).max(3600).optional().openapi({ description: 'How long the link may take before it expires. Default 300.' }),
+    redirectUrl: webUrl(local)
+      .optional()
+      .openapi({
+        description:
+          'https. When the link is done the hosted page sends the person here, adding `link_id`, `status` and, for a failure, `error` to its query. Never carries the token.',
+        example: 'https://app.example.com/whatsapp/done',
+      }),
   })
   .openapi('CreateLinkRequest')
 
@@ -61,6 +96,24 @@ export const CreatedLinkSchema = z
     }),
   })
   .openapi('CreatedLink')
+
+const brandName = z.string().trim().min(1).max(BRANDING_LIMITS.name).openapi({ description: '"Link WhatsApp to <name>".', example: 'Acme CRM' })
+const accentColor = z.string().regex(ACCENT_COLOR_PATTERN, 'must be a colour as #RRGGBB').openapi({ description: 'Header and accents; text on it is black or white, whichever reads.', example: '#0a7cff' })
+
+export const BrandingSchema = z
+  .object({ name: brandName.nullable(), accentColor: accentColor.nullable(), logoUrl: z.string().nullable(), supportUrl: z.string().nullable() })
+  .openapi('Branding')
+
+/** PUT replaces the whole brand: a field left out (or null) is cleared. */
+export const brandingBodySchema = (local: boolean) =>
+  z
+    .strictObject({
+      name: brandName.nullable().optional(),
+      accentColor: accentColor.nullable().optional(),
+      logoUrl: webUrl(local).nullable().optional().openapi({ description: 'https. Shown with referrerpolicy=no-referrer; the page allows images from this origin only.' }),
+      supportUrl: webUrl(local).nullable().optional().openapi({ description: 'https. "Need help?" on the page.' }),
+    })
+    .openapi('BrandingRequest')
 
 export const PairingCodeBodySchema = z
   .strictObject({ phoneNumber: z.string().min(1).max(40).openapi({ description: 'Any common format with country code.', example: '+1 (234) 567-8901' }) })

@@ -1,6 +1,7 @@
 import {
   ApiKeyStore,
   ApiKeyVerifier,
+  BrandingStore,
   createDocumentClient,
   createLogger,
   LinkService,
@@ -40,18 +41,20 @@ export function buildDeps(options: WiringOptions): AppDeps {
   const store = new LinkStore(doc, config.tableName)
   const keys = options.keys ?? selectKeyProvider(config)
   const limit = options.createLimitPerMinute ?? Number(process.env.CREATE_LIMIT_PER_MINUTE ?? 60)
+  const links = new LinkService({
+    store,
+    launcher: options.launcher(logger),
+    logger,
+    rateLimiter: new RateLimiter(doc, config.tableName, limit),
+    credentials: (linkId) => exportAuthState(linkId, { doc, tableName: config.tableName, keys }),
+  })
   return {
     logger,
     local: options.local ?? false,
     simulatorControlUrl: options.simulatorControlUrl,
     apiKeys: new ApiKeyVerifier(new ApiKeyStore(doc, config.tableName)),
     webhooks: new WebhookService({ secrets: new WebhookSecretStore(doc, config.tableName, keys), events: new WebhookEventStore(doc, config.tableName) }),
-    links: new LinkService({
-      store,
-      launcher: options.launcher(logger),
-      logger,
-      rateLimiter: new RateLimiter(doc, config.tableName, limit),
-      credentials: (linkId) => exportAuthState(linkId, { doc, tableName: config.tableName, keys }),
-    }),
+    links,
+    branding: new BrandingStore(doc, config.tableName, { service: links, store }),
   }
 }

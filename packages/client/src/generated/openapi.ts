@@ -2,6 +2,114 @@
 // test/client/generated.test.ts fails when this file is not what the current sources generate.
 
 export interface paths {
+    "/v1/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's brand on the hosted page */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The brand (null fields: not set). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Branding"];
+                    };
+                };
+                /** @description Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set the tenant's brand
+         * @description Replaces the whole brand: a field left out or null is cleared.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BrandingRequest"];
+                };
+            };
+            responses: {
+                /** @description The brand (null fields: not set). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Branding"];
+                    };
+                };
+                /** @description Invalid input; `error.field` names the field. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body over 64 KB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not application/json. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/links": {
         parameters: {
             query?: never;
@@ -269,6 +377,65 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/links/{id}/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The brand of the link's tenant (tenant key or its client token)
+         * @description What the hosted page shows: always the brand of the tenant that owns the link.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The brand (null fields: not set). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Branding"];
+                    };
+                };
+                /** @description Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown link, or a link of another tenant. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -855,6 +1022,36 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        Branding: {
+            /**
+             * @description Header and accents; text on it is black or white, whichever reads.
+             * @example #0a7cff
+             */
+            accentColor: string | null;
+            logoUrl: string | null;
+            /**
+             * @description "Link WhatsApp to <name>".
+             * @example Acme CRM
+             */
+            name: string | null;
+            supportUrl: string | null;
+        };
+        BrandingRequest: {
+            /**
+             * @description Header and accents; text on it is black or white, whichever reads.
+             * @example #0a7cff
+             */
+            accentColor?: string | null;
+            /** @description https. Shown with referrerpolicy=no-referrer; the page allows images from this origin only. */
+            logoUrl?: string | null;
+            /**
+             * @description "Link WhatsApp to <name>".
+             * @example Acme CRM
+             */
+            name?: string | null;
+            /** @description https. "Need help?" on the page. */
+            supportUrl?: string | null;
+        };
         CreatedLink: {
             /** @description Read-only token for this one link; shown once. */
             clientToken: string;
@@ -879,11 +1076,16 @@ export interface components {
              * @example +1 (234) 567-8901
              */
             phoneNumber?: string;
+            /**
+             * @description https. When the link is done the hosted page sends the person here, adding `link_id`, `status` and, for a failure, `error` to its query. Never carries the token.
+             * @example https://app.example.com/whatsapp/done
+             */
+            redirectUrl?: string;
             /** @description How long the link may take before it expires. Default 300. */
             ttlSeconds?: number;
             /**
-             * Format: uri
-             * @description Where to POST the link's events, signed per Standard Webhooks (see docs/api.md). `https://` with a public domain name; `http://` and private addresses only when running locally (`npm start`).
+             * @description Where to POST the link's events, signed per Standard Webhooks (see docs/api.md). `https://` with a public domain name; `http://`, IP addresses and private hosts only when running locally (`npm start`).
+             * @example https://app.example.com/hooks/whatsapp
              */
             webhookUrl?: string;
         };
@@ -958,6 +1160,8 @@ export interface components {
                 sequence: number;
                 value: string;
             } | null;
+            /** @description Where the hosted page sends the person once the link is done (set at create time). */
+            redirectUrl: string | null;
             /** @enum {string} */
             status: "pending" | "starting" | "awaiting_scan" | "awaiting_code" | "pairing" | "linked" | "expired" | "failed" | "cancelled" | "unlinked";
             /** Format: date-time */

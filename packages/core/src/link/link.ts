@@ -36,6 +36,8 @@ export interface Link {
   error: LinkError | null
   metadata: Record<string, unknown>
   webhookUrl: string | null
+  /** Where the hosted page sends the person once the link is done (validated at create time); absent on older items. */
+  redirectUrl?: string | null
   createdAt: string
   updatedAt: string
   expiresAt: string
@@ -53,7 +55,7 @@ export interface Link {
  * tenant index projects exactly these (store/table.ts), so a list can render full views.
  */
 export const LINK_VIEW_FIELDS = [
-  'id', 'status', 'method', 'phoneNumber', 'qr', 'pairingCode', 'account', 'error', 'metadata', 'createdAt', 'updatedAt', 'expiresAt',
+  'id', 'status', 'method', 'phoneNumber', 'qr', 'pairingCode', 'account', 'error', 'metadata', 'redirectUrl', 'createdAt', 'updatedAt', 'expiresAt',
 ] as const satisfies readonly (keyof Link)[]
 export type LinkViewSource = Pick<Link, (typeof LINK_VIEW_FIELDS)[number]>
 
@@ -68,6 +70,7 @@ export interface LinkView {
   account: LinkAccount | null
   error: LinkError | null
   metadata: Record<string, unknown>
+  redirectUrl: string | null
   createdAt: string
   updatedAt: string
   expiresAt: string
@@ -107,6 +110,8 @@ export function toLinkView(link: LinkViewSource, now: Date = new Date()): LinkVi
     account: link.account,
     error,
     metadata: link.metadata,
+    // Links stored before redirectUrl existed have none.
+    redirectUrl: link.redirectUrl ?? null,
     createdAt: link.createdAt,
     updatedAt: link.updatedAt,
     expiresAt: link.expiresAt,

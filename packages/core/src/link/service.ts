@@ -16,6 +16,8 @@ export interface CreateLinkInput {
   /** Already normalised to E.164 digits. */
   phoneNumber: string | null
   webhookUrl: string | null
+  /** Already validated (webUrlProblem). */
+  redirectUrl?: string | null
   metadata: Record<string, unknown>
   ttlSeconds: number
 }
@@ -66,6 +68,7 @@ export class LinkService {
       error: null,
       metadata: input.metadata,
       webhookUrl: input.webhookUrl,
+      redirectUrl: input.redirectUrl ?? null,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000).toISOString(),

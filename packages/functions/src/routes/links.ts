@@ -5,9 +5,8 @@ import { authenticate, tenantOf } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
 import { linkPageUrl } from '../page/url.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
-import { checkWebhookUrl } from '../webhooks/url.ts'
 import {
-  CreateLinkBodySchema,
+  createLinkBodySchema,
   CreatedLinkSchema,
   errorResponses,
   IdempotencyHeaderSchema,
@@ -31,7 +30,7 @@ export function linkRoutes({ links, apiKeys, local }: AppDeps) {
       middleware: [tenantOnly] as const,
       request: {
         headers: IdempotencyHeaderSchema,
-        body: { content: { 'application/json': { schema: CreateLinkBodySchema } }, required: false },
+        body: { content: { 'application/json': { schema: createLinkBodySchema(local) } }, required: false },
       },
       responses: {
         201: { description: 'Created (or replayed under the same Idempotency-Key).', content: { 'application/json': { schema: CreatedLinkSchema } } },
@@ -43,13 +42,13 @@ export function linkRoutes({ links, apiKeys, local }: AppDeps) {
       const body = c.req.valid('json')
       const method = body.method ?? 'qr'
       if (method === 'code' && !body.phoneNumber) throw new ValidationError('phoneNumber', 'is required when method is "code"')
-      if (body.webhookUrl) checkWebhookUrl(body.webhookUrl, local)
       const { link, clientToken, replayed } = await links.create(
         tenantId,
         {
           method,
           phoneNumber: body.phoneNumber ? normalizePhoneNumber(body.phoneNumber) : null,
           webhookUrl: body.webhookUrl ?? null,
+          redirectUrl: body.redirectUrl ?? null,
           metadata: body.metadata ?? {},
           ttlSeconds: body.ttlSeconds ?? DEFAULT_TTL_SECONDS,
         },

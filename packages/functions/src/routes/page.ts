@@ -6,16 +6,17 @@ import { LINK_PAGE_PATH } from '../page/url.ts'
 
 /**
  * The page's Content-Security-Policy: its own script and style only, no inline code, API calls to
- * its own origin only, nothing else loaded. Any site may frame it (SaaS apps embed it); it holds
- * nothing a framing page could trick a person into doing.
+ * its own origin only, images only from the origin of its tenant's logo, nothing else loaded. Any
+ * site may frame it (SaaS apps embed it); it holds nothing a framing page could trick a person into
+ * doing.
  */
-export function linkPageCsp(): string {
+export function linkPageCsp(logoUrl: string | null): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
     "connect-src 'self'",
-    "img-src 'none'",
+    `img-src ${logoUrl ? new URL(logoUrl).origin : "'none'"}`,
     "base-uri 'none'",
     "form-action 'none'",
     'frame-ancestors *',
@@ -25,10 +26,12 @@ export function linkPageCsp(): string {
 const ASSET_BY_PATH = new Map<string, { type: string; body: string }>(Object.values(ASSETS).map((asset) => [asset.path, asset]))
 
 /** `GET /link/{id}` (the hosted link page) and the content-hashed assets it and the demo load. */
-export function pageRoutes(_deps: AppDeps) {
+export function pageRoutes({ branding }: AppDeps) {
   const app = new Hono<AppEnv>()
-  app.get(LINK_PAGE_PATH, (c) => {
-    c.header('Content-Security-Policy', linkPageCsp())
+  app.get(LINK_PAGE_PATH, async (c) => {
+    // The id in the path names the tenant whose logo the page may show; the token stays in the browser.
+    const { logoUrl } = await branding.forLinkPage(c.req.param('id'))
+    c.header('Content-Security-Policy', linkPageCsp(logoUrl))
     c.header('Referrer-Policy', 'no-referrer')
     c.header('X-Content-Type-Options', 'nosniff')
     c.header('Cache-Control', 'no-store')

@@ -1,4 +1,6 @@
-import { LinkBrokerError, WaLinkClient, type Link } from '@wa-link-broker/client'
+import { LinkBrokerError, linkPageMessage, WaLinkClient, type Link } from '@wa-link-broker/client'
+import { applyBrand } from './brand.ts'
+import { messageTarget, RETURN_DELAY_MS, returnUrl } from './outcome.ts'
 import { screenElement, tickCountdowns } from './render.ts'
 import { NO_ACCESS, screenFor, type Screen } from './view.ts'
 
@@ -10,6 +12,7 @@ const app = document.getElementById('app')!
 const notice = document.getElementById('notice')!
 const linkId = decodeURIComponent(location.pathname.split('/').pop() ?? '')
 const token = new URLSearchParams(location.hash.slice(1)).get('token')
+const framed = window.parent !== window
 
 let shown = ''
 function show(screen: Screen): void {
@@ -21,9 +24,27 @@ function show(screen: Screen): void {
   document.body.dataset.state = screen.kind
 }
 
+let lastStatus: string | undefined
+let returning = false
+/** Tells the framing app of each status change; sends a top-level page back to the SaaS when done. */
+function report(link: Link): void {
+  if (link.status !== lastStatus) {
+    lastStatus = link.status
+    if (framed) window.parent.postMessage(linkPageMessage(link), messageTarget(link))
+  }
+  // In a frame the embedding app decides what comes next (it has the message); the page stays.
+  const target = framed ? null : returnUrl(link)
+  if (target && !returning) {
+    returning = true
+    notice.textContent = 'Taking you back…'
+    setTimeout(() => location.replace(target), RETURN_DELAY_MS)
+  }
+}
+
 async function run(): Promise<void> {
   if (!token) return show(NO_ACCESS)
   const client = new WaLinkClient({ baseUrl: location.origin, clientToken: token })
+  client.getLinkBranding(linkId).then((branding) => applyBrand(branding), () => undefined)
   let latest: Link | undefined
   // The QR's time runs out between polls too: re-derive the screen every second.
   setInterval(() => {
@@ -34,9 +55,10 @@ async function run(): Promise<void> {
     for await (const link of client.watchLink(linkId, {
       onRetry: () => (notice.textContent = 'Connection lost. Reconnecting…'),
     })) {
-      notice.textContent = ''
+      if (!returning) notice.textContent = ''
       latest = link
       show(screenFor(link))
+      report(link)
     }
   } catch (error) {
     if (error instanceof LinkBrokerError && (error.status === 404 || error.status === 401)) return show(NO_ACCESS)
