@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Webhook } from 'standardwebhooks'
-import { createLogger, linkEventsFromChange, LocalKeyProvider, WebhookEventStore, WebhookSecretStore, type Link, type StoredEvent } from '@wa-link-broker/core'
+import { createLogger, linkEventsFromChange, LocalKeyProvider, newLinkId, WebhookEventStore, WebhookSecretStore, type Link, type StoredEvent } from '@wa-link-broker/core'
 import { buildWebhookDelivery, createWebhookSender, DELIVERY_TIMEOUT_MS, outboundPolicy } from '@wa-link-broker/functions'
 import { LogCapture } from '../support/api.ts'
 import { createTestTable } from '../support/store.ts'
@@ -25,7 +25,7 @@ afterAll(() => receiver.close())
 
 function event(url: string, overrides: Partial<Link> = {}): StoredEvent {
   const link: Link = {
-    id: `lnk_${Math.random().toString(36).slice(2).padEnd(26, '0').slice(0, 26).replace(/[ilou]/g, '0')}`, tenantId: 'acme', status: 'starting', method: 'qr', phoneNumber: null, qr: null, pairingCode: null,
+    id: newLinkId(), tenantId: 'acme', status: 'starting', method: 'qr', phoneNumber: null, qr: null, pairingCode: null,
     account: null, error: null, metadata: {}, webhookUrl: url, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
     expiresAt: new Date(Date.now() + 300_000).toISOString(), version: 2, leaseToken: 1, heartbeatAt: null, clientTokenHashes: [], ...overrides,
   }

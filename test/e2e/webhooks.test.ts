@@ -120,8 +120,8 @@ describe('webhooks, end to end', () => {
     let failuresLeft = 4
     const answer = receiver.answer
     receiver.answer = (hook) => (hook.path === path && failuresLeft-- > 0 ? 500 : answer(hook))
+    const { id } = await e2eLink(key, `${receiver.origin}${path}`)
     try {
-      const { id } = await e2eLink(key, `${receiver.origin}${path}`)
       // Rotations keep coming while the first event is retried (every 300 ms here).
       await receiver.waitFor(() => receiver.forLink(id).filter((h) => h.status === 200).length >= 3, 20_000, 'three delivered events')
       expect((await e2e.request(`/v1/links/${id}`, { key, method: 'DELETE' })).status).toBe(200)
@@ -129,7 +129,6 @@ describe('webhooks, end to end', () => {
     } finally {
       receiver.answer = answer
     }
-    const id = receiver.received.find((h) => h.path === path)!.json.data.link.id
     const hooks = receiver.forLink(id)
     rememberSecrets(hooks)
     const log = await events(id, key)
