@@ -27,7 +27,7 @@ const secrets = new Set<string>()
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver()
-  e2e = await startE2E({ qrTimeoutMs: 1500, webhooks: { schedule: TEST_SCHEDULE, retryEveryMs: 100 } })
+  e2e = await startE2E({ qrTimeoutMs: 1500, webhooks: { schedule: TEST_SCHEDULE, retryEveryMs: 250 } })
 })
 afterAll(async () => {
   await e2e?.stop()

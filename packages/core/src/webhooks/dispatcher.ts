@@ -123,7 +123,7 @@ export class WebhookDispatcher {
     for (const event of await store.list(linkId, { pendingOnly: true })) {
       const now = this.now()
       if (gone) {
-        await this.settle(event, { ...unchanged(event), state: 'failed', lastError: 'gone', nextAttemptAt: null })
+        await store.settle(event, { ...unchanged(event), state: 'failed', lastError: 'gone', nextAttemptAt: null })
         continue
       }
       const due = new Date(event.nextAttemptAt ?? now)
@@ -173,11 +173,7 @@ export class WebhookDispatcher {
       { eventId: event.id, linkId: event.linkId, type: event.type, attempt: attempts, httpStatus: outcome.lastHttpStatus, error: outcome.lastError, state: outcome.state },
       'webhook attempt',
     )
-    return (await this.settle(event, outcome)) ? outcome : null
-  }
-
-  private settle(event: StoredEvent, outcome: EventOutcome): Promise<boolean> {
-    return this.options.store.settle(event, outcome)
+    return (await this.options.store.settle(event, outcome)) ? outcome : null
   }
 }
 

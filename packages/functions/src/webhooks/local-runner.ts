@@ -26,7 +26,10 @@ export async function startLocalWebhooks(options: LocalWebhooksOptions): Promise
       for (const linkId of await delivery.record(changes)) delivery.dispatcher.serveSoon(linkId)
     },
   })
-  await reader.start()
+  await reader.start().catch(async (error) => {
+    await delivery.stop()
+    throw error
+  })
   const timer = setInterval(() => {
     delivery.dispatcher.processDue().catch((error) => options.logger.warn({ err: error }, 'webhook retry sweep failed'))
   }, options.retryEveryMs ?? DEFAULT_LOCAL_RETRY_EVERY_MS)
