@@ -26,7 +26,7 @@ const stack = await startLocalStack({
   logger: createLogger({ level: 'info' }, logs),
   workerEnv: { WA_WS_URL: sim.url, NODE_OPTIONS: `--import ${PRELOAD_PATH}`, LOG_LEVEL: 'info' },
   maxWorkers: 20,
-  createLimitPerMinute: 1000,
+  limits: { createPerMinute: 1000 },
 })
 const auth = { authorization: `Bearer ${stack.apiKey}` }
 

@@ -12,6 +12,7 @@ import {
   sweepStaleLinks,
   type Logger,
   type ResolvedRuntimeConfig,
+  type TenantLimits,
 } from '@wa-link-broker/core'
 import { buildDeps, createApp, LOCAL_DEV_TENANT, startLocalWebhooks, type LocalWebhooksOptions } from '@wa-link-broker/functions'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -29,9 +30,9 @@ export interface LocalStackOptions {
   /** Extra environment for every worker, on top of this process's own. */
   workerEnv?: Record<string, string>
   maxWorkers?: number
+  limits?: Partial<TenantLimits>
   /** A running simulator's control URL, for /demo's "scan with the simulator" button. */
   simulatorControlUrl?: string
-  createLimitPerMinute?: number
   /** Webhook delivery tuning (tests shorten the retry schedule). */
   webhooks?: Partial<Pick<LocalWebhooksOptions, 'schedule' | 'retryEveryMs' | 'streamIdleMs' | 'timeoutMs'>>
 }
@@ -66,8 +67,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       config,
       logger,
       local: true,
+      limits: options.limits,
       simulatorControlUrl: options.simulatorControlUrl,
-      createLimitPerMinute: options.createLimitPerMinute,
       launcher: (log) =>
         (launcher = new LocalProcessLauncher({
           command: [process.execPath, workerBundle],

@@ -1,70 +1,122 @@
 /**
  * `npm start`: DynamoDB Local + the API on http://localhost:3000 + workers as child processes.
- * Ctrl-C / SIGTERM stops everything it started.
+ *
+ * Whatever way this process ends, what it started stops: Ctrl-C, SIGTERM, SIGHUP, its parent going
+ * away, a failed start and a crash run the cleanups; SIGKILL cannot be caught, so DynamoDB Local
+ * and the workers are also registered with dieWithParent, whose guardian stops them then.
  */
 import { mkdirSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { createLogger, parseRetrySchedule, resolveRuntimeConfig } from '@wa-link-broker/core'
-import { startDynamoDbLocal } from './dynamodb-local.ts'
+import pretty from 'pino-pretty'
+import { ConfigError, createLogger, resolveRuntimeConfig, type Logger } from '@wa-link-broker/core'
+import { PortInUseError, assertPortFree, startDynamoDbLocal } from './dynamodb-local.ts'
 import { startLocalStack } from './local-stack.ts'
+import { loadStartConfig, type StartConfig } from './start-config.ts'
 
-const logger = createLogger({ name: 'start' })
-const port = Number(process.env.PORT ?? 3000)
-const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 8000)
-const dataDir = process.env.DATA_DIR ? resolve(process.env.DATA_DIR) : undefined
-const webhookSchedule = process.env.WEBHOOK_RETRY_SCHEDULE_MS ? parseRetrySchedule(process.env.WEBHOOK_RETRY_SCHEDULE_MS) : undefined
+let config: StartConfig
+try {
+  config = loadStartConfig(process.env)
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error
+  process.stderr.write(`${error.message}\nNothing was started. Fix the variable and run npm start again.\n`)
+  process.exit(1)
+}
 
-async function main() {
-  if (dataDir) mkdirSync(dataDir, { recursive: true })
-  const dynamo = await startDynamoDbLocal({ port: dynamoPort, path: dataDir })
-  const cleanups: (() => Promise<void>)[] = [() => dynamo.stop()]
-  let stopping = false
-  const stop = async (signal: string) => {
-    if (stopping) return
-    stopping = true
-    logger.info({ signal }, 'stopping')
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => logger.error({ err: { message: (error as Error).message } }, 'cleanup failed'))
-    process.exit(0)
+// Readable lines in a terminal; JSON otherwise (CI, log shippers and the tests parse it).
+const destination = process.stdout.isTTY ? pretty({ colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' }) : undefined
+const logger = createLogger({ name: 'start', level: config.LOG_LEVEL }, destination)
+
+const cleanups: (() => Promise<void>)[] = []
+let stopping: Promise<void> | undefined
+
+/** Runs every cleanup once, newest first, then exits. Every exit path goes through here. */
+function stop(reason: string, code: number): Promise<void> {
+  stopping ??= (async () => {
+    logger.info({ reason }, 'stopping')
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => logger.error({ err }, 'cleanup failed'))
+    process.exit(code)
+  })()
+  return stopping
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal, 0))
+process.on('uncaughtException', (err) => {
+  logger.fatal({ err }, 'crashed')
+  void stop('crash', 1)
+})
+process.on('unhandledRejection', (err) => {
+  logger.fatal({ err }, 'crashed')
+  void stop('crash', 1)
+})
+// `npm start` runs this under `sh -c`, which does not pass npm's SIGTERM on: when the process
+// that started us goes away, stop too.
+const parent = process.ppid
+setInterval(() => process.ppid !== parent && void stop('parent exited', 0), 500).unref()
+
+/** A port someone else holds is refused up front, naming the variable that chose it. */
+async function claimPort(port: number, host: string, variable: string): Promise<void> {
+  try {
+    await assertPortFree(port, host)
+  } catch (error) {
+    if (!(error instanceof PortInUseError)) throw error
+    throw new StartError(
+      `Port ${port} (${variable}) is already in use: another program listens there (see \`ss -ltnp 'sport = :${port}'\` or \`lsof -i :${port}\`).\n` +
+        `Stop it, or choose another port: ${variable}=${port + 1} npm start`,
+    )
   }
-  process.on('SIGINT', () => void stop('SIGINT'))
-  process.on('SIGTERM', () => void stop('SIGTERM'))
-  // `npm start` runs this under `sh -c`, which does not pass npm's SIGTERM on: when the process
-  // that started us goes away, stop too, so no Java or worker process is left orphaned.
-  const parent = process.ppid
-  setInterval(() => process.ppid !== parent && void stop('parent exited'), 500).unref()
+}
 
-  const config = { ...resolveRuntimeConfig(), dynamodbEndpoint: dynamo.endpoint }
+class StartError extends Error {}
+
+async function main(log: Logger) {
+  await claimPort(config.PORT, config.HOST, 'PORT')
+  await claimPort(config.DYNAMODB_PORT, '127.0.0.1', 'DYNAMODB_PORT')
+  if (config.DATA_DIR) mkdirSync(config.DATA_DIR, { recursive: true })
+  const dynamo = await startDynamoDbLocal({ port: config.DYNAMODB_PORT, path: config.DATA_DIR })
+  cleanups.push(() => dynamo.stop())
+  if (!dynamo.loopbackOnly) log.warn('no Java compiler (javac) found: DynamoDB Local listens on every network interface. Install a JDK (e.g. openjdk-17-jdk-headless) to keep it on 127.0.0.1.')
+
   const stack = await startLocalStack({
-    config,
-    port,
-    host: process.env.HOST,
-    devApiKey: process.env.DEV_API_KEY,
-    simulatorControlUrl: process.env.SIM_CONTROL_URL || undefined,
-    logger: createLogger({ name: 'api' }),
+    config: { ...resolveRuntimeConfig(), dynamodbEndpoint: dynamo.endpoint },
+    port: config.PORT,
+    host: config.HOST,
+    devApiKey: config.DEV_API_KEY,
+    simulatorControlUrl: config.SIM_CONTROL_URL,
+    limits: { createPerMinute: config.CREATE_LIMIT_PER_MINUTE, activeLinks: config.ACTIVE_LINK_LIMIT },
+    webhooks: { schedule: config.WEBHOOK_RETRY_SCHEDULE_MS },
+    logger: createLogger({ name: 'api', level: config.LOG_LEVEL }, destination),
   })
   cleanups.push(() => stack.stop())
 
+  const url = `http://localhost:${config.PORT}`
+  const keyNote = config.DEV_API_KEY
+    ? config.devApiKeyDerived
+      ? '(derived from DEV_API_KEY: the same on every start)'
+      : '(DEV_API_KEY)'
+    : '(new on every start: set DEV_API_KEY to any passphrase of 16+ characters to keep one)'
   // Printed to the terminal on purpose, once: this is the developer's own local dev key.
   process.stdout.write(
     [
       '',
       'wa-link-broker is running. Start here:',
       '',
-      `  Demo:                   http://localhost:${port}/demo   (start a link and watch its hosted page)`,
+      `  Demo:                   ${url}/demo   (start a link and watch its hosted page)`,
       '',
-      `  API:                    http://localhost:${port}  (DynamoDB Local on ${dynamo.endpoint}${dataDir ? `, data in ${dataDir}` : ', in memory'})`,
+      `  API:                    ${url}`,
       `  API key (tenant "dev"): ${stack.apiKey}`,
-      `  Docs:                   http://localhost:${port}/docs`,
-      `  Workers connect to:     ${process.env.WA_WS_URL ?? "WhatsApp (Baileys' default URL)"}`,
+      `                          ${keyNote}`,
+      `  Data:                   ${config.DATA_DIR ? `kept in ${config.DATA_DIR}` : 'in memory, gone when you stop (set DATA_DIR=.data/dynamodb to keep links and keys)'}`,
+      `  DynamoDB Local:         ${dynamo.endpoint}`,
+      `  Docs:                   ${url}/docs`,
+      `  Workers connect to:     ${process.env.WA_WS_URL || "WhatsApp (Baileys' default URL)"}`,
       '',
       '  Try:',
-      `  curl -s -X POST http://localhost:${port}/v1/links -H "Authorization: Bearer ${stack.apiKey}" -H "Content-Type: application/json" -d '{"method":"qr"}'`,
+      `  curl -s -X POST ${url}/v1/links -H "Authorization: Bearer ${stack.apiKey}" -H "Content-Type: application/json" -d '{"method":"qr"}'`,
       '',
     ].join('\n') + '\n',
   )
 }
 
-main().catch((error) => {
-  process.stderr.write(`${(error as Error).message}\n`)
-  process.exit(1)
+main(logger).catch((error) => {
+  process.stderr.write(`npm start failed: ${error instanceof StartError ? error.message : (error as Error).stack}\n`)
+  return stop('start failed', 1)
 })

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { MAX_METADATA_DEPTH } from '../../packages/functions/src/schemas.ts'
 import { startTestApi, type TestApi } from '../support/api.ts'
 
 let api: TestApi
@@ -74,4 +75,28 @@ it('arbitrary list queries and link paths never give a 5xx', async () => {
     }),
     { numRuns: 300 },
   )
+})
+
+it('metadata nested to any depth is a 201 within the bound and a 400 naming metadata beyond it, never a 5xx', async () => {
+  // Built as text: the test's own JSON.stringify would overflow on the deep cases, as the server's once did.
+  const opener = fc.constantFrom('[', '{"k":', '[1,', '{"":')
+  const levels = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 6000 }))
+  // A short pattern of openers repeated to the chosen depth.
+  const nesting = fc.tuple(levels, fc.array(opener, { minLength: 1, maxLength: 8 })).map(([n, pattern]) => Array.from({ length: n }, (_, i) => pattern[i % pattern.length]))
+  const seen = new Set<number>()
+  await fc.assert(
+    fc.asyncProperty(nesting, async (openers) => {
+      const inner = openers.join('') + 'null' + openers.map((o) => (o.startsWith('[') ? ']' : '}')).reverse().join('')
+      const res = await api.request('/v1/links', { method: 'POST', key, body: `{"metadata":{"a":${inner}}}`, headers: { 'content-type': 'application/json' } })
+      seen.add(res.status)
+      const depth = openers.length + 1 // the metadata object itself is the first level
+      if (depth <= MAX_METADATA_DEPTH) expect(res.status).toBe(201)
+      else if (res.status !== 413) {
+        expect(res.status).toBe(400)
+        expect((await res.json()).error.field).toBe('metadata')
+      }
+    }),
+    { numRuns: 120 },
+  )
+  expect([...seen]).toEqual(expect.arrayContaining([201, 400]))
 })

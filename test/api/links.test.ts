@@ -1,7 +1,8 @@
+import { Agent, request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import jsQRModule from 'jsqr'
 import { PNG } from 'pngjs'
-import { LinkStore } from '@wa-link-broker/core'
+import { LinkStore, MAX_CLIENT_TOKENS_PER_LINK } from '@wa-link-broker/core'
 import { startTestApi, type TestApi } from '../support/api.ts'
 
 // jsqr is CommonJS with `export default` typings: the default import is the function at run time.
@@ -93,6 +94,16 @@ describe('POST /v1/links', () => {
     await expectError(await api.request('/v1/links', { method: 'POST', key, json }), 400, 'invalid_input', field)
   })
 
+  it('rejects deeply nested metadata with 400 naming metadata (5,000 levels in 10 KB)', async () => {
+    const body = `{"metadata":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`
+    const res = await api.request('/v1/links', { method: 'POST', key, body, headers: { 'content-type': 'application/json' } })
+    const error = await expectError(res, 400, 'invalid_input', 'metadata')
+    expect(error.error.message).toMatch(/levels deep/)
+    // 32 levels, the documented bound, is still accepted.
+    const ok = `{"metadata":{"a":${'['.repeat(31)}${']'.repeat(31)}}}`
+    expect((await api.request('/v1/links', { method: 'POST', key, body: ok, headers: { 'content-type': 'application/json' } })).status).toBe(201)
+  })
+
   it('rejects malformed JSON with 400', async () => {
     const res = await api.request('/v1/links', { method: 'POST', key, body: '{"method":', headers: { 'content-type': 'application/json' } })
     await expectError(res, 400, 'invalid_input')
@@ -106,6 +117,32 @@ describe('POST /v1/links', () => {
   it('rejects a body over 64 KB with 413', async () => {
     const res = await api.request('/v1/links', { method: 'POST', key, json: { metadata: { blob: 'x'.repeat(70 * 1024) } } })
     await expectError(res, 413, 'payload_too_large')
+  })
+
+  it('closes the connection after a 413, so a keep-alive client can send its next request', async () => {
+    // One socket, reused while the server allows it: what a browser or an SDK's pool does.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const send = (method: string, path: string, headers: Record<string, string>, chunks: Buffer[] = []) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = httpRequest(`${api.url}${path}`, { method, agent, headers }, (res) => {
+          res.resume()
+          res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }))
+        })
+        req.on('error', reject)
+        for (const chunk of chunks) req.write(chunk)
+        req.end()
+      })
+    try {
+      for (let round = 0; round < 3; round++) {
+        const chunks = Array.from({ length: 16 }, () => Buffer.alloc(64 * 1024, 0x20)) // 1 MB of JSON whitespace
+        const tooLarge = await send('POST', '/v1/links', { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': String(16 * 64 * 1024) }, chunks)
+        const next = await send('GET', '/healthz', {}).catch((error: NodeJS.ErrnoException) => ({ status: error.code }))
+        expect(next.status).toBe(200)
+        expect(tooLarge).toEqual({ status: 413, connection: 'close' })
+      }
+    } finally {
+      agent.destroy()
+    }
   })
 
   it('replays an Idempotency-Key to the same link, and refuses it with another body', async () => {
@@ -126,6 +163,24 @@ describe('POST /v1/links', () => {
     expect((await other.json()).link.id).not.toBe(first.link.id)
   })
 
+  it('keeps a link small however often its Idempotency-Key is replayed: the first token and the 9 latest work', async () => {
+    const headers = { 'idempotency-key': `retry-storm-${Math.random()}` }
+    const first = await createLink({ method: 'qr' }, key, headers)
+    const replayTokens: string[] = []
+    for (let i = 0; i < 25; i++) replayTokens.push((await createLink({ method: 'qr' }, key, headers)).clientToken)
+    const stored = await store.get(first.link.id)
+    expect(stored!.clientTokenHashes).toHaveLength(MAX_CLIENT_TOKENS_PER_LINK)
+    const opens = async (token: string) => (await api.request(`/v1/links/${first.link.id}`, { key: token })).status
+    expect(await opens(first.clientToken)).toBe(200)
+    for (const token of replayTokens.slice(-(MAX_CLIENT_TOKENS_PER_LINK - 1))) expect(await opens(token)).toBe(200)
+    for (const token of replayTokens.slice(0, -(MAX_CLIENT_TOKENS_PER_LINK - 1))) expect(await opens(token)).toBe(404)
+
+    // Concurrent replays each get a working token and none is lost.
+    const concurrent = await Promise.all(Array.from({ length: 6 }, () => createLink({ method: 'qr' }, key, headers)))
+    for (const { clientToken } of concurrent) expect(await opens(clientToken)).toBe(200)
+    expect((await store.get(first.link.id))!.clientTokenHashes).toHaveLength(MAX_CLIENT_TOKENS_PER_LINK)
+  })
+
   it('concurrent requests with one Idempotency-Key create one link', async () => {
     const headers = { 'idempotency-key': `race-${Math.random()}` }
     const results = await Promise.all(Array.from({ length: 5 }, () => api.request('/v1/links', { method: 'POST', key, json: { method: 'qr' }, headers })))
@@ -140,6 +195,61 @@ describe('POST /v1/links', () => {
   it('rejects a bad Idempotency-Key with 400', async () => {
     const res = await api.request('/v1/links', { method: 'POST', key, json: {}, headers: { 'idempotency-key': 'x'.repeat(300) } })
     await expectError(res, 400, 'invalid_input', 'idempotency-key')
+  })
+})
+
+describe('relink (POST /v1/links {relinkOf})', () => {
+  /** Walks a stored link to `linked` (what its worker would write), then optionally to `unlinked`. */
+  async function linkIt(id: string, unlink: boolean) {
+    await store.update(id, { from: ['pending'], to: 'starting' })
+    await store.update(id, { from: ['starting'], to: 'awaiting_scan' })
+    await store.update(id, { from: ['awaiting_scan'], to: 'pairing' })
+    await store.update(id, { from: ['pairing'], to: 'linked' })
+    if (unlink) await store.update(id, { from: ['linked'], to: 'unlinked' })
+  }
+
+  it("starts over for an unlinked link with its method, phone number and metadata; the old one points to the new", async () => {
+    const old = await createLink({ method: 'code', phoneNumber: '+1 415 555 0199', metadata: { user: 'u7', plan: 'pro' } })
+    await linkIt(old.link.id, true)
+    const res = await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: old.link.id } })
+    expect(res.status).toBe(201)
+    const { link } = await res.json()
+    expect(link).toMatchObject({ status: 'pending', method: 'code', phoneNumber: '14155550199', metadata: { user: 'u7', plan: 'pro' }, relinkOf: old.link.id, relinkedTo: null })
+    expect(await (await api.request(`/v1/links/${old.link.id}`, { key })).json()).toMatchObject({ status: 'unlinked', relinkedTo: link.id, relinkOf: null })
+    // Once only: a second relink of the same link is refused.
+    await expectError(await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: old.link.id } }), 409, 'not_relinkable')
+  })
+
+  it('what the request gives wins over the old link', async () => {
+    const old = await createLink({ method: 'code', phoneNumber: '+1 415 555 0198', metadata: { user: 'u8' } })
+    await linkIt(old.link.id, true)
+    const { link } = await createLink({ relinkOf: old.link.id, method: 'qr', metadata: { user: 'u8', attempt: 2 } })
+    expect(link).toMatchObject({ method: 'qr', phoneNumber: '14155550198', metadata: { user: 'u8', attempt: 2 }, relinkOf: old.link.id })
+  })
+
+  it('a linked link (its device was logged out) is logged out first, as DELETE does', async () => {
+    const old = await createLink({ metadata: { user: 'u9' } })
+    await linkIt(old.link.id, false)
+    const { link } = await createLink({ relinkOf: old.link.id })
+    expect(link).toMatchObject({ metadata: { user: 'u9' }, relinkOf: old.link.id })
+    expect(api.launcher).toMatchObject({ launched: expect.arrayContaining([{ linkId: old.link.id, mode: 'logout' }, { linkId: link.id, mode: 'link' }]) })
+  })
+
+  it('concurrent relinks of one link start exactly one new link', async () => {
+    const old = await createLink()
+    await linkIt(old.link.id, true)
+    const results = await Promise.all(Array.from({ length: 4 }, () => api.request('/v1/links', { method: 'POST', key, json: { relinkOf: old.link.id } })))
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409])
+  })
+
+  it('refuses a link in progress (409), a foreign or unknown one (404), and a malformed id (400)', async () => {
+    const running = await createLink()
+    await expectError(await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: running.link.id } }), 409, 'not_relinkable')
+    const foreign = await createLink({}, otherKey)
+    await linkIt(foreign.link.id, true)
+    await expectError(await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: foreign.link.id } }), 404, 'not_found')
+    await expectError(await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: 'lnk_00000000000000000000000000' } }), 404, 'not_found')
+    await expectError(await api.request('/v1/links', { method: 'POST', key, json: { relinkOf: 'nope' } }), 400, 'invalid_input', 'relinkOf')
   })
 })
 
@@ -317,7 +427,7 @@ describe('DELETE /v1/links/{id}', () => {
 
 describe('rate limits', () => {
   it('429 with Retry-After once a tenant starts too many links a minute', async () => {
-    const limited = await startTestApi({ createLimitPerMinute: 2 })
+    const limited = await startTestApi({ limits: { createPerMinute: 2 } })
     try {
       const k = await limited.newTenantKey('burst')
       expect((await limited.request('/v1/links', { method: 'POST', key: k, json: {} })).status).toBe(201)
@@ -331,6 +441,62 @@ describe('rate limits', () => {
     } finally {
       await limited.close()
     }
+  })
+})
+
+describe('limits', () => {
+  let limited: TestApi
+  beforeAll(async () => {
+    limited = await startTestApi({ limits: { activeLinks: 3 } })
+  })
+  afterAll(() => limited.close())
+  const post = (k: string, json: unknown) => limited.request('/v1/links', { method: 'POST', key: k, json })
+
+  it('3 pairing codes a minute per phone number, across tenants, counting QR → code switches', async () => {
+    const [a, b] = [await limited.newTenantKey('phone-a'), await limited.newTenantKey('phone-b')]
+    const number = '+1 415 555 0101'
+    const switched = (await (await post(a, {})).json()).link.id
+    for (const k of [a, b]) expect((await post(k, { method: 'code', phoneNumber: number })).status).toBe(201)
+    // A switch is a pairing-code request too: the third for this number.
+    expect((await limited.request(`/v1/links/${switched}/pairing-code`, { method: 'POST', key: a, json: { phoneNumber: number } })).status).toBe(202)
+    const refused = await post(b, { method: 'code', phoneNumber: '14155550101' })
+    const body = await expectError(refused, 429, 'rate_limited')
+    expect(body.error.message).toMatch(/pairing codes requested for this phone number \(at most 3 a minute\)/)
+    const retryAfter = Number(refused.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThanOrEqual(1)
+    expect(retryAfter).toBeLessThanOrEqual(60)
+    const another = (await (await post(b, {})).json()).link.id
+    await expectError(await limited.request(`/v1/links/${another}/pairing-code`, { method: 'POST', key: b, json: { phoneNumber: number } }), 429, 'rate_limited')
+    // Other numbers and QR links are not affected; a refused request used up nothing.
+    expect((await post(b, { method: 'code', phoneNumber: '+1 415 555 0102' })).status).toBe(201)
+  })
+
+  it(`caps a tenant's links in progress; finished, linked and expired ones do not count`, async () => {
+    const k = await limited.newTenantKey('busy')
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) ids.push((await (await post(k, { ttlSeconds: 120 })).json()).link.id)
+    const refused = await post(k, {})
+    const body = await expectError(refused, 429, 'rate_limited')
+    expect(body.error.message).toMatch(/links in progress for this tenant \(at most 3 at once\)/)
+    // Retry-After: when the first of them reaches its deadline at the latest.
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(100)
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(120)
+    // Another tenant has its own cap.
+    expect((await post(await limited.newTenantKey('idle'), {})).status).toBe(201)
+
+    const limitedStore = new LinkStore(limited.doc, limited.tableName)
+    expect((await limited.request(`/v1/links/${ids[0]}`, { method: 'DELETE', key: k })).status).toBe(200)
+    ids.push((await (await post(k, {})).json()).link.id)
+    await expectError(await post(k, {}), 429, 'rate_limited')
+    await limitedStore.update(ids[1], { from: ['pending'], patch: { expiresAt: new Date(Date.now() - 1000).toISOString() } })
+    ids.push((await (await post(k, {})).json()).link.id)
+    await expectError(await post(k, {}), 429, 'rate_limited')
+    await limitedStore.update(ids[2], { from: ['pending'], to: 'starting' })
+    await limitedStore.update(ids[2], { from: ['starting'], to: 'awaiting_scan' })
+    await limitedStore.update(ids[2], { from: ['awaiting_scan'], to: 'pairing' })
+    await limitedStore.update(ids[2], { from: ['pairing'], to: 'linked' })
+    expect((await post(k, {})).status).toBe(201)
+    await expectError(await post(k, {}), 429, 'rate_limited')
   })
 })
 

@@ -144,7 +144,7 @@ describe('the client against the real API', () => {
     expect(notLinked).toBeInstanceOf(ConflictError)
     expect(notLinked).toMatchObject({ status: 409, code: 'not_linked' })
 
-    const limited = await startTestApi({ createLimitPerMinute: 1 })
+    const limited = await startTestApi({ limits: { createPerMinute: 1 } })
     try {
       const slow = new WaLinkClient({ baseUrl: limited.url, apiKey: await limited.newTenantKey('slow') })
       await slow.createLink()

@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
-import { ApiKeyStore, createLogger, LoggingLauncher, type LinkLauncher, type Logger } from '@wa-link-broker/core'
+import { ApiKeyStore, createLogger, LoggingLauncher, type LinkLauncher, type Logger, type TenantLimits } from '@wa-link-broker/core'
 import { buildDeps, createApp } from '@wa-link-broker/functions'
 import { createTestTable } from './store.ts'
 
@@ -30,7 +30,7 @@ export interface TestApi {
 }
 
 /** The real app over real HTTP on a random port, against its own table in DynamoDB Local. */
-export async function startTestApi(options: { createLimitPerMinute?: number; launcher?: (logger: Logger) => LinkLauncher; local?: boolean } = {}): Promise<TestApi> {
+export async function startTestApi(options: { limits?: Partial<TenantLimits>; launcher?: (logger: Logger) => LinkLauncher; local?: boolean } = {}): Promise<TestApi> {
   const { doc, tableName, endpoint } = await createTestTable('api')
   const logs = new LogCapture()
   const logger = createLogger({ level: 'debug' }, logs)
@@ -40,7 +40,7 @@ export async function startTestApi(options: { createLimitPerMinute?: number; lau
     local: options.local ?? true,
     logger,
     launcher: (log) => (launcher = (options.launcher ?? ((l) => new LoggingLauncher(l)))(log)),
-    createLimitPerMinute: options.createLimitPerMinute ?? 1000,
+    limits: { createPerMinute: 1000, ...options.limits },
   })
   const server = serve({ fetch: createApp(deps).fetch, port: 0, hostname: '127.0.0.1' })
   await new Promise<void>((resolve) => server.once('listening', () => resolve()))

@@ -1,3 +1,4 @@
+import { DEFAULT_CONNECTION_CONFIG } from 'baileys'
 import { createLogger, LinkStore, toLinkView, type LinkView } from '@wa-link-broker/core'
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../scripts/local-stack.ts'
 import { PRELOAD_PATH, startControlServer, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
@@ -46,6 +47,8 @@ export async function startE2E(options: { sim?: SimOptions; qrTimeoutMs?: number
       NODE_OPTIONS: `--import ${PRELOAD_PATH}`,
       LOG_LEVEL: 'debug',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Hermetic: never ask web.whatsapp.com for the latest version (wa-readiness.test.ts does, locally).
+      WA_VERSION: DEFAULT_CONNECTION_CONFIG.version.join('.'),
       ...(options.qrTimeoutMs ? { WA_QR_TIMEOUT_MS: String(options.qrTimeoutMs) } : {}),
       ...options.workerEnv,
     },

@@ -1,10 +1,11 @@
 // `npm run sim`: a standalone simulator with its HTTP control surface.
 //   SIM_PORT / --port (default 7777), SIM_HTTP_PORT / --http-port (default 7778),
-//   --refs N, --delay MS
+//   --refs N, --delay MS, --min-version 2.3000.N
 import { parseArgs } from 'node:util'
 import { startControlServer } from './control-http.ts'
 import { PRELOAD_PATH } from './test-root-key.ts'
 import { startSimulator } from './server.ts'
+import type { SimVersion } from './types.ts'
 
 const { values } = parseArgs({
   options: {
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     host: { type: 'string' },
     refs: { type: 'string' },
     delay: { type: 'string' },
+    'min-version': { type: 'string' },
   },
 })
 
@@ -22,6 +24,7 @@ const sim = await startSimulator({
   port: Number(values.port ?? process.env.SIM_PORT ?? 7777),
   refs: values.refs ? Number(values.refs) : undefined,
   responseDelayMs: values.delay ? Number(values.delay) : undefined,
+  minVersion: values['min-version'] ? (values['min-version'].split('.').map(Number) as SimVersion) : undefined,
 })
 const control = await startControlServer(sim, { host, port: Number(values['http-port'] ?? process.env.SIM_HTTP_PORT ?? 7778) })
 
@@ -50,6 +53,8 @@ and trust its test root key in that process:
   curl -s -XPOST ${control.url}/replace -d '{"jid":"15550001234:1@s.whatsapp.net"}'
   curl -s -XPOST ${control.url}/drop
   curl -s -XPOST ${control.url}/delay -d '{"ms":2000}'
+  curl -s -XPOST ${control.url}/min-version -d '{"version":"2.3000.1099999999"}'   # older clients get 405
+  curl -s -XPOST ${control.url}/require-passkey -d '{"phoneNumber":"15550001234"}'
 `)
 
 const shutdown = async () => {

@@ -42,6 +42,22 @@ describe('wa-sim HTTP control surface', () => {
     expect((await call('GET', '/devices')).body[0].loggedOut).toBe(true)
   })
 
+  it('sets a minimum client version and a passkey-only account over HTTP', async () => {
+    const { DEFAULT_CONNECTION_CONFIG } = await import('baileys')
+    const [major, minor, revision] = DEFAULT_CONNECTION_CONFIG.version
+    expect((await call('POST', '/min-version', { version: `${major}.${minor}.${revision + 1}` })).status).toBe(200)
+    const stale = connectClient(sim)
+    expect(await stale.waitForClose()).toMatchObject({ statusCode: 405 })
+    expect((await call('POST', '/min-version', { version: null })).status).toBe(200)
+    expect((await call('POST', '/min-version', { version: 'latest' })).body.error).toMatch(/2\.3000/)
+
+    expect((await call('POST', '/require-passkey', { phoneNumber: '+1 555 000 7777' })).status).toBe(200)
+    const client = connectClient(sim)
+    const refused = await call('POST', '/scan', { qr: await client.nextQr(), phoneNumber: '15550007777' })
+    expect(refused).toEqual({ status: 400, body: expect.objectContaining({ name: 'PasskeyRequiredError' }) })
+    client.end()
+  })
+
   it('reports bad requests as JSON errors', async () => {
     expect(await call('POST', '/scan', {})).toEqual({ status: 400, body: expect.objectContaining({ error: 'body.qr (string) is required' }) })
     expect((await call('POST', '/enter-code', { phoneNumber: '1555', code: 'AAAA-AAAA' })).body.error).toMatch(/no companion is waiting/)

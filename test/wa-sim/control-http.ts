@@ -1,11 +1,12 @@
 // A small JSON HTTP surface to drive a running simulator by hand or from another process:
 //   POST /scan {qr, phoneNumber?, name?}   POST /enter-code {phoneNumber, code}
 //   POST /logout {jid}   POST /replace {jid}   POST /drop   POST /delay {ms}
+//   POST /min-version {version: "2.3000.N" | null}   POST /require-passkey {phoneNumber, required?}
 //   GET /devices   GET /connections   GET /qrs   GET /code-requests
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { WaSimulator } from './server.ts'
-import type { CodeRequest, SimConnectionInfo } from './types.ts'
+import type { CodeRequest, SimConnectionInfo, SimVersion } from './types.ts'
 
 export interface ControlServer {
   url: string
@@ -32,6 +33,8 @@ export async function startControlServer(sim: WaSimulator, opts: { port?: number
     'POST /replace': body => (sim.replace(requireString(body, 'jid')), { ok: true }),
     'POST /drop': () => (sim.dropAll(), { ok: true }),
     'POST /delay': body => (sim.setResponseDelay(Number(body.ms ?? 0)), { ok: true }),
+    'POST /min-version': body => (sim.setMinVersion(body.version === null ? null : parseVersion(requireString(body, 'version'))), { ok: true }),
+    'POST /require-passkey': body => (sim.requirePasskey(requireString(body, 'phoneNumber'), body.required !== false), { ok: true }),
     'GET /devices': () => sim.devices,
     'GET /connections': () => sim.connections(),
     // The server only knows refs; the full QR string (with the client's adv secret) is the client's.
@@ -75,6 +78,12 @@ function requireString(body: Record<string, unknown>, key: string): string {
   const value = body[key]
   if (typeof value !== 'string' || !value) throw new Error(`body.${key} (string) is required`)
   return value
+}
+
+function parseVersion(text: string): SimVersion {
+  const parts = text.split('.').map(Number)
+  if (parts.length !== 3 || !parts.every(Number.isSafeInteger)) throw new Error('body.version must look like 2.3000.1012345678')
+  return parts as SimVersion
 }
 
 function optionalString(body: Record<string, unknown>, key: string): string | undefined {

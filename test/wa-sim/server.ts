@@ -22,7 +22,7 @@ import type { SimPhone } from './phone.ts'
 import type { ClientFinish } from './noise.ts'
 import { parsePairingQr } from './qr.ts'
 import { answerRoutineQuery } from './query-responder.ts'
-import type { CodeRequest, KeyPair, PhoneProfile, SimConnectionInfo, SimDevice, SimEvent, SimOptions } from './types.ts'
+import type { CodeRequest, KeyPair, PhoneProfile, SimConnectionInfo, SimDevice, SimEvent, SimOptions, SimVersion } from './types.ts'
 
 const DEFAULT_REFS = 6
 const DEFAULT_WAIT_MS = 10_000
@@ -36,6 +36,20 @@ export class WrongPairingCodeError extends Error {
     this.name = 'WrongPairingCodeError'
   }
 }
+
+/**
+ * The phone's account must confirm new devices with a passkey: instead of completing the pairing,
+ * WhatsApp sends the companion a passkey_prologue_request notification (which it cannot answer).
+ */
+export class PasskeyRequiredError extends Error {
+  constructor(phoneNumber: string) {
+    super(`the account ${phoneNumber} requires a passkey to link a new device`)
+    this.name = 'PasskeyRequiredError'
+  }
+}
+
+/** What WhatsApp sends a companion when the account must confirm it with a passkey. */
+export const PASSKEY_NOTIFICATION_TYPE = 'passkey_prologue_request'
 
 /** A companion_hello waiting for the user to type the code on the phone. */
 interface PendingCodeRequest {
@@ -72,6 +86,10 @@ export interface WaSimulator {
   replace(jid: string): void
   dropAll(): void
   setResponseDelay(ms: number): void
+  /** Refuse clients older than this version with 405 (null: accept every version). */
+  setMinVersion(version: SimVersion | null): void
+  /** This account (phone number) asks for a passkey instead of completing a pairing. */
+  requirePasskey(phoneNumber: string, required?: boolean): void
   on(event: SimEvent, fn: (...args: any[]) => void): void
   off(event: SimEvent, fn: (...args: any[]) => void): void
   close(): Promise<void>
@@ -99,11 +117,14 @@ class Simulator implements WaSimulator {
   private readonly certChain = buildCertChain(this.staticKey)
   private readonly refsPerPairDevice: number
   private responseDelayMs: number
+  private minVersion: SimVersion | null
+  private readonly passkeyAccounts = new Set<string>()
   private nextConnectionId = 1
 
   constructor(opts: SimOptions) {
     this.refsPerPairDevice = opts.refs ?? DEFAULT_REFS
     this.responseDelayMs = opts.responseDelayMs ?? 0
+    this.minVersion = opts.minVersion ?? null
     this.events.setMaxListeners(0)
   }
 
@@ -252,6 +273,16 @@ class Simulator implements WaSimulator {
     this.responseDelayMs = Math.max(0, ms)
   }
 
+  setMinVersion(version: SimVersion | null): void {
+    this.minVersion = version
+  }
+
+  requirePasskey(phoneNumber: string, required = true): void {
+    const number = normalizePhoneNumber(phoneNumber)
+    if (required) this.passkeyAccounts.add(number)
+    else this.passkeyAccounts.delete(number)
+  }
+
   on(event: SimEvent, fn: (...args: any[]) => void): void {
     this.events.on(event, fn)
   }
@@ -280,6 +311,16 @@ class Simulator implements WaSimulator {
   }
 
   private async onHandshake(connection: SimConnection, { payload }: ClientFinish): Promise<void> {
+    const app = payload.userAgent?.appVersion
+    const version: SimVersion = [app?.primary ?? 0, app?.secondary ?? 0, app?.tertiary ?? 0]
+    if (this.minVersion && compareVersions(version, this.minVersion) < 0) {
+      // What WhatsApp answers a client whose version it no longer accepts; Baileys closes with 405.
+      await connection.pause()
+      connection.sendNode({ tag: 'failure', attrs: { reason: '405', location: 'sim' } })
+      connection.closeSoon()
+      this.events.emit('version-rejected', version.join('.'), connection.info())
+      return
+    }
     if (payload.devicePairingData) {
       connection.kind = 'registration'
       connection.clientIdentityKey = Buffer.from(payload.devicePairingData.eIdent ?? [])
@@ -384,6 +425,16 @@ class Simulator implements WaSimulator {
 
   /** The phone links the companion: pair-success, its signed answer, then the 515 restart. */
   private async completePairing(connection: SimConnection, phone: SimPhone, companionIdentityKey: Buffer, advSecretB64: string): Promise<SimDevice> {
+    if (this.passkeyAccounts.has(phone.phoneNumber)) {
+      await connection.pause()
+      connection.sendNode({
+        tag: 'notification',
+        attrs: { from: S_WHATSAPP_NET, type: PASSKEY_NOTIFICATION_TYPE, id: randomId(), t: unixNow() },
+        content: [{ tag: PASSKEY_NOTIFICATION_TYPE, attrs: {} }],
+      })
+      this.events.emit('passkey-request', phone.phoneNumber, connection.info())
+      throw new PasskeyRequiredError(phone.phoneNumber)
+    }
     connection.paired = true
     try {
       const address = phone.allocateDevice()
@@ -404,6 +455,11 @@ class Simulator implements WaSimulator {
   private connectionsOf(device: SimDevice): SimConnection[] {
     return [...this.live].filter(c => c.jid === device.jid)
   }
+}
+
+function compareVersions(a: SimVersion, b: SimVersion): number {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] - b[i]
+  return 0
 }
 
 function unixNow(): string {

@@ -12,7 +12,14 @@ export interface SimOptions {
   refs?: number
   /** Delay before every server response (handshake, stanzas, iq results). */
   responseDelayMs?: number
+  /**
+   * The oldest WhatsApp Web version accepted: an older client (ClientPayload.userAgent.appVersion)
+   * gets `<failure reason="405"/>` right after the handshake, as WhatsApp answers a stale version.
+   */
+  minVersion?: SimVersion
 }
+
+export type SimVersion = [number, number, number]
 
 export interface SimDevice {
   /** Device jid, e.g. '15550001234:1@s.whatsapp.net'. */
@@ -52,4 +59,4 @@ export interface CodeRequest {
   connectionId: number
 }
 
-export type SimEvent = 'connection' | 'close' | 'qr' | 'paired' | 'login' | 'code-request'
+export type SimEvent = 'connection' | 'close' | 'qr' | 'paired' | 'login' | 'code-request' | 'version-rejected' | 'passkey-request'

@@ -35,8 +35,11 @@ export class UnauthorizedError extends DomainError {
 }
 
 export class RateLimitedError extends DomainError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('rate_limited', `Too many requests; retry after ${retryAfterSeconds} s.`)
+  constructor(
+    readonly retryAfterSeconds: number,
+    what = 'Too many requests',
+  ) {
+    super('rate_limited', `${what}; retry after ${retryAfterSeconds} s.`)
   }
 }
 

@@ -4,11 +4,11 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz' // Crockford base32, lower c
 
 /** `bytes` of CSPRNG output in Crockford base32 (5 bits a character, so 16 bytes → 26 chars). */
 export function randomBase32(bytes: number): string {
-  return base32(randomBytes(bytes))
+  return toBase32(randomBytes(bytes))
 }
 
-/** Bytes in Crockford base32, lower case. */
-export function base32(buf: Uint8Array): string {
+/** Crockford base32 of `buf`, lower case. */
+export function toBase32(buf: Uint8Array): string {
   let bits = 0
   let value = 0
   let out = ''

@@ -40,7 +40,18 @@ export function createApp(deps: AppDeps) {
     await next()
     c.header('Cache-Control', 'no-store')
   })
-  app.use('/v1/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => errorResponse(c, 413, 'payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`) }))
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => {
+        // The rest of the body is never read: close the connection so that a keep-alive client does
+        // not send its next request into a socket still carrying unread bytes (RFC 9110 §15.5.14).
+        c.header('Connection', 'close')
+        return errorResponse(c, 413, 'payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`)
+      },
+    }),
+  )
   app.use('/v1/*', requireJsonBody)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -1,10 +1,12 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
 import { handle } from 'hono/aws-lambda'
-import { EcsLauncher, resolveRuntimeConfig, RuntimeConfigError } from '@wa-link-broker/core'
+import { createLogger, EcsLauncher, RuntimeConfigError } from '@wa-link-broker/core'
 import { createApp } from './app.ts'
+import { loadApiConfig } from './config.ts'
 import { buildDeps } from './wiring.ts'
 
-const config = resolveRuntimeConfig()
+// Parsed once per Lambda instance: a bad value fails the instance's start, naming the variable.
+const { runtime: config, logLevel, limits } = loadApiConfig()
 if (!config.ecs) throw new RuntimeConfigError('No ECS task is linked: the API cannot start workers.')
 const ecs = config.ecs
 
@@ -12,6 +14,8 @@ const ecs = config.ecs
 const app = createApp(
   buildDeps({
     config,
+    limits,
+    logger: createLogger({ name: 'api', level: logLevel }),
     launcher: (logger) => new EcsLauncher({ ecs: new ECSClient({ region: config.region }), ...ecs, logger }),
   }),
 )

@@ -1,8 +1,11 @@
 import { z } from '@hono/zod-openapi'
-import { ACCENT_COLOR_PATTERN, BRANDING_LIMITS, LINK_ENDING_CODES, LINK_STATUSES, MAX_URL_LENGTH, webUrlProblem } from '@wa-link-broker/core'
+import { ACCENT_COLOR_PATTERN, BRANDING_LIMITS, LINK_ENDING_CODES, LINK_ID_PATTERN, LINK_STATUSES, MAX_TTL_SECONDS, MAX_URL_LENGTH, MIN_TTL_SECONDS, webUrlProblem } from '@wa-link-broker/core'
+import { nestsDeeperThan } from './json-depth.ts'
 import { webhookUrlProblem } from './webhooks/url.ts'
 
 export const MAX_METADATA_BYTES = 2048
+/** Checked before anything serialises the value: a deeper one would overflow the stack. */
+export const MAX_METADATA_DEPTH = 32
 
 export const ErrorSchema = z
   .object({
@@ -38,6 +41,8 @@ export const LinkSchema = z
     updatedAt: iso,
     expiresAt: iso,
     pollAfterMs: z.number().int().nullable().openapi({ description: 'When to poll again; null once the status will not change by itself.' }),
+    relinkOf: z.string().nullable().openapi({ description: 'The link this one was started over for (POST with `relinkOf`).' }),
+    relinkedTo: z.string().nullable().openapi({ description: 'The link that was started over for this one.' }),
   })
   .openapi('Link')
 
@@ -74,9 +79,11 @@ export const createLinkBodySchema = (local: boolean) => z
       }),
     metadata: z
       .record(z.string().max(64), z.unknown())
+      .refine((value) => !nestsDeeperThan(value, MAX_METADATA_DEPTH), { message: `must nest at most ${MAX_METADATA_DEPTH} levels deep`, abort: true })
       .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
       .optional(),
-    ttlSeconds: z.int().min(60).max(3600).optional().openapi({ description: 'How long the link may take before it expires. Default 300.' }),
+    relinkOf: z.string().regex(LINK_ID_PATTERN, 'must be a link id (lnk_…)').optional().openapi({ description: 'Start over for this link (unlinked, or linked with its device logged out): the new link takes its method, phone number and metadata unless given here; the old one gets `relinkedTo`. A linked one is logged out first.' }),
+    ttlSeconds: z.int().min(MIN_TTL_SECONDS).max(MAX_TTL_SECONDS).optional().openapi({ description: 'How long the link may take before it expires. Default 300.' }),
     redirectUrl: webUrl(local)
       .optional()
       .openapi({

@@ -1,10 +1,11 @@
-import { createLogger, resolveRuntimeConfig, selectKeyProvider } from '@wa-link-broker/core'
+import { createLogger, selectKeyProvider } from '@wa-link-broker/core'
+import { loadWebhookConfig } from './config.ts'
 import { buildWebhookDelivery } from './webhooks/delivery.ts'
 
 // The retry schedule's driver (sst.aws.CronV2 "WebhookRetry", once a minute): serves every link
 // whose webhook queue is due, found through the table's index.
-const config = resolveRuntimeConfig()
-const logger = createLogger({ name: 'webhook-retry' })
+const { runtime: config, logLevel } = loadWebhookConfig()
+const logger = createLogger({ name: 'webhook-retry', level: logLevel })
 const delivery = buildWebhookDelivery({ config, keys: selectKeyProvider(config), local: false, logger })
 
 export async function handler(): Promise<{ links: number }> {

@@ -1,11 +1,12 @@
-import { createLogger, resolveRuntimeConfig, selectKeyProvider, toStreamChange } from '@wa-link-broker/core'
+import { createLogger, selectKeyProvider, toStreamChange } from '@wa-link-broker/core'
+import { loadWebhookConfig } from './config.ts'
 import { buildWebhookDelivery } from './webhooks/delivery.ts'
 
 // The table's stream subscriber (sst.config.ts, `LinkTable.subscribe`): turns each batch of stream
 // records into webhook events, then makes their first delivery attempts. Retries are the Cron's.
 // Built once per Lambda instance; warm invocations reuse clients, connections and unwrapped keys.
-const config = resolveRuntimeConfig()
-const logger = createLogger({ name: 'webhook-stream' })
+const { runtime: config, logLevel } = loadWebhookConfig()
+const logger = createLogger({ name: 'webhook-stream', level: logLevel })
 const delivery = buildWebhookDelivery({ config, keys: selectKeyProvider(config), local: false, logger })
 
 /** What Lambda's DynamoDB event source sends (the parts read here). */

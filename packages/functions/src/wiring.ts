@@ -6,6 +6,7 @@ import {
   createLogger,
   LinkService,
   LinkStore,
+  DEFAULT_TENANT_LIMITS,
   RateLimiter,
   selectKeyProvider,
   exportAuthState,
@@ -16,6 +17,7 @@ import {
   type LinkLauncher,
   type Logger,
   type ResolvedRuntimeConfig,
+  type TenantLimits,
 } from '@wa-link-broker/core'
 import type { AppDeps } from './deps.ts'
 
@@ -27,10 +29,10 @@ export interface WiringOptions {
   keys?: KeyProvider
   /** One machine (`npm start`, tests) rather than AWS: see AppDeps.local. Default false. */
   local?: boolean
+  /** Per-tenant limits (parsed from the environment by the process); DEFAULT_TENANT_LIMITS for the rest. */
+  limits?: Partial<TenantLimits>
   /** Local only: see AppDeps.simulatorControlUrl. */
   simulatorControlUrl?: string
-  /** Links a tenant may start a minute. */
-  createLimitPerMinute?: number
 }
 
 /** Builds the app's dependencies from configuration: the adapters' one shared composition root. */
@@ -40,12 +42,12 @@ export function buildDeps(options: WiringOptions): AppDeps {
   const doc = createDocumentClient(config)
   const store = new LinkStore(doc, config.tableName)
   const keys = options.keys ?? selectKeyProvider(config)
-  const limit = options.createLimitPerMinute ?? Number(process.env.CREATE_LIMIT_PER_MINUTE ?? 60)
   const links = new LinkService({
     store,
     launcher: options.launcher(logger),
     logger,
-    rateLimiter: new RateLimiter(doc, config.tableName, limit),
+    rateLimiter: new RateLimiter(doc, config.tableName),
+    limits: { ...DEFAULT_TENANT_LIMITS, ...options.limits },
     credentials: (linkId) => exportAuthState(linkId, { doc, tableName: config.tableName, keys }),
   })
   return {

@@ -1,4 +1,5 @@
 import type { WorkerMode } from '@wa-link-broker/core'
+import { parseWaVersion, type WaVersion } from './wa-version.ts'
 
 export interface WorkerSettings {
   linkId: string
@@ -11,6 +12,10 @@ export interface WorkerSettings {
   watchMs: number
   maxReconnects: number
   logoutTimeoutMs: number
+  /** `WA_VERSION`: the WhatsApp Web version to announce, instead of resolving the latest. */
+  waVersion?: WaVersion
+  /** `WA_VERSION_URL`: where the latest version is read instead of web.whatsapp.com/sw.js. */
+  waVersionUrl?: string
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): WorkerSettings {
@@ -25,6 +30,9 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): WorkerSettings {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of milliseconds`)
     return value
   }
+  const waVersion = env.WA_VERSION ? parseWaVersion(env.WA_VERSION) : undefined
+  if (waVersion === null) throw new Error('Invalid configuration: WA_VERSION: must look like 2.3000.1012345678')
+  if (env.WA_VERSION_URL && !/^https?:\/\/\S+$/.test(env.WA_VERSION_URL)) throw new Error('Invalid configuration: WA_VERSION_URL: must be an http or https URL')
   return {
     linkId,
     mode,
@@ -34,5 +42,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): WorkerSettings {
     watchMs: positive('WORKER_WATCH_MS', 1000)!,
     maxReconnects: positive('WORKER_MAX_RECONNECTS', 5)!,
     logoutTimeoutMs: positive('WORKER_LOGOUT_TIMEOUT_MS', 30_000)!,
+    waVersion,
+    waVersionUrl: env.WA_VERSION_URL || undefined,
   }
 }

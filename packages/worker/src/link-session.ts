@@ -16,7 +16,9 @@ import {
 } from '@wa-link-broker/core'
 import type { WorkerSettings } from './config.ts'
 import { closeReason, judgeClose } from './disconnect.ts'
+import { watchPasskeyGate } from './passkey.ts'
 import { loadBaileys, openSocket } from './socket.ts'
+import type { WaVersionResolver } from './wa-version.ts'
 
 export interface AuthStateHandle {
   state: AuthenticationState
@@ -29,6 +31,8 @@ export interface SessionDeps {
   openAuthState(linkId: string): Promise<AuthStateHandle>
   logger: Logger
   settings: WorkerSettings
+  /** The WhatsApp Web version each socket announces (wa-version.ts). */
+  waVersion: WaVersionResolver
 }
 
 export interface SessionOutcome {
@@ -60,6 +64,8 @@ export class LinkSession {
   private codeRequested = false
   private paired = false
   private reconnects = 0
+  /** WhatsApp refused our version once (405) and the version was read again. */
+  private versionRefreshed = false
   private finished = false
   private stopRequested = false
   private readonly timers: NodeJS.Timeout[] = []
@@ -130,6 +136,7 @@ export class LinkSession {
     if (this.finished) return
     const generation = ++this.socketGeneration
     this.qrsOnThisSocket = 0
+    const { version } = await this.deps.waVersion.resolve()
     const sock = await openSocket(this.auth.state, this.deps.settings, this.log, {
       onConnectionUpdate: (update) => {
         if (generation === this.socketGeneration) void this.onConnectionUpdate(update).catch((error) => this.crash(error))
@@ -137,6 +144,12 @@ export class LinkSession {
       onCredsUpdate: () => {
         this.credsSaved = this.credsSaved.then(() => this.auth.saveCreds()).catch((error) => this.log.error({ err: { message: (error as Error).message } }, 'saving creds failed'))
       },
+    }, version)
+    // WhatsApp asks this account for a passkey, which a companion cannot give: end now, not at the deadline.
+    watchPasskeyGate(sock, (type) => {
+      if (generation !== this.socketGeneration) return
+      this.log.warn({ notification: type }, 'WhatsApp asked for a passkey')
+      void this.end('failed', linkEnding('passkey_required'))
     })
     // The session may have ended while Baileys loaded.
     if (this.finished || generation !== this.socketGeneration) sock.end(undefined)
@@ -213,6 +226,13 @@ export class LinkSession {
         return this.end('failed', linkEnding('replaced'))
       case 'qr_exhausted':
         return this.end('expired', linkEnding('qr_exhausted'))
+      case 'version_rejected': {
+        // The version may have gone stale since it was read: read it once more and try again.
+        if (this.versionRefreshed) return this.end('failed', linkEnding('version_rejected'))
+        this.versionRefreshed = true
+        await this.deps.waVersion.refresh()
+        return this.connect()
+      }
       case 'retry': {
         if (++this.reconnects > this.deps.settings.maxReconnects) {
           return this.end('failed', linkEnding('connection_lost', `Lost it ${this.reconnects - 1} times in a row; last: ${verdict.reason}`))

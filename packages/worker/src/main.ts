@@ -8,6 +8,7 @@ import { LinkSession } from './link-session.ts'
 import { runLogout } from './logout-session.ts'
 import { loadBaileys } from './socket.ts'
 import { trackKeyWrites } from './tracked-auth.ts'
+import { createWaVersionResolver } from './wa-version.ts'
 
 // Start loading Baileys now; the link's claim in DynamoDB runs meanwhile.
 void loadBaileys()
@@ -16,11 +17,15 @@ const config = resolveRuntimeConfig()
 const logger = createLogger({ name: 'worker', base: { linkId: settings.linkId, mode: settings.mode } })
 const doc = createDocumentClient(config)
 const keys = selectKeyProvider(config)
+const waVersion = createWaVersionResolver({ pinned: settings.waVersion, sourceUrl: settings.waVersionUrl, logger })
+// Resolved while the claim runs; a failure is reported when a socket needs the version.
+waVersion.resolve().catch(() => undefined)
 const deps = {
   store: new LinkStore(doc, config.tableName),
   openAuthState: async (linkId: string) => trackKeyWrites(await useDynamoDBAuthState(linkId, { doc, tableName: config.tableName, keys })),
   logger,
   settings,
+  waVersion,
 }
 
 async function main(): Promise<number> {

@@ -1081,6 +1081,8 @@ export interface components {
              * @example https://app.example.com/whatsapp/done
              */
             redirectUrl?: string;
+            /** @description Start over for this link (unlinked, or linked with its device logged out): the new link takes its method, phone number and metadata unless given here; the old one gets `relinkedTo`. A linked one is logged out first. */
+            relinkOf?: string;
             /** @description How long the link may take before it expires. Default 300. */
             ttlSeconds?: number;
             /**
@@ -1162,6 +1164,10 @@ export interface components {
             } | null;
             /** @description Where the hosted page sends the person once the link is done (set at create time). */
             redirectUrl: string | null;
+            /** @description The link that was started over for this one. */
+            relinkedTo: string | null;
+            /** @description The link this one was started over for (POST with `relinkOf`). */
+            relinkOf: string | null;
             /** @enum {string} */
             status: "pending" | "starting" | "awaiting_scan" | "awaiting_code" | "pairing" | "linked" | "expired" | "failed" | "cancelled" | "unlinked";
             /** Format: date-time */

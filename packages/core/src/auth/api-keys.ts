@@ -1,5 +1,6 @@
 import { GetCommand, paginateQuery, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { randomBase32 } from '../ids.ts'
+import { createHash } from 'node:crypto'
+import { randomBase32, toBase32 } from '../ids.ts'
 import { tableDefinition as T } from '../store/table.ts'
 import { isConditionalCheckFailed } from '../store/client.ts'
 import { digestsEqual, randomToken, sha256Hex } from './secrets.ts'
@@ -103,6 +104,20 @@ function toRecord(item: Record<string, unknown>): ApiKeyRecord {
 
 export function parseKeyId(key: string): string | null {
   return KEY_PATTERN.exec(key)?.[1] ?? null
+}
+
+/** The shortest passphrase deriveApiKey accepts. */
+export const MIN_KEY_PASSPHRASE_LENGTH = 16
+
+/**
+ * A well-formed API key derived from a passphrase: the same passphrase always gives the same key.
+ * For `npm start`'s `DEV_API_KEY`, so a developer's key survives restarts. Only the derived key is
+ * a credential; the API never accepts the passphrase itself.
+ */
+export function deriveApiKey(passphrase: string): string {
+  if (passphrase.length < MIN_KEY_PASSPHRASE_LENGTH) throw new Error(`A key passphrase must be at least ${MIN_KEY_PASSPHRASE_LENGTH} characters.`)
+  const digest = (part: string) => createHash('sha256').update(`wa-link-broker api key ${part}\0${passphrase}`).digest()
+  return `${API_KEY_PREFIX}${toBase32(digest('id').subarray(0, 10))}_${digest('secret').toString('base64url')}`
 }
 
 /**

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import type { Logger } from 'pino'
 import type { LaunchRequest, LinkLauncher } from '../launcher.ts'
+import { dieWithParent } from '../process/die-with-parent.ts'
 import { LaunchError } from './errors.ts'
 
 export interface LocalProcessLauncherOptions {
@@ -82,6 +83,8 @@ export class LocalProcessLauncher implements LinkLauncher {
       env: { ...process.env, ...this.options.env, LINK_ID: request.linkId, WORKER_MODE: request.mode },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+    // Stopped even if this process is SIGKILLed and runs no cleanup (see dieWithParent).
+    dieWithParent(child)
     // The slot is taken now, not at 'spawn', so a burst of launches cannot overshoot the cap.
     let markExited!: () => void
     const worker: RunningWorker = { request, exited: new Promise((resolve) => (markExited = resolve)) }

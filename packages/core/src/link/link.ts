@@ -48,6 +48,10 @@ export interface Link {
   heartbeatAt: string | null
   /** SHA-256 (hex) of the client tokens handed out for this link. */
   clientTokenHashes: string[]
+  /** The ended (or logged-out) link this one starts over for (`POST /v1/links {relinkOf}`). */
+  relinkOf?: string | null
+  /** The link started over for this one, once relinked. */
+  relinkedTo?: string | null
 }
 
 /**
@@ -56,6 +60,7 @@ export interface Link {
  */
 export const LINK_VIEW_FIELDS = [
   'id', 'status', 'method', 'phoneNumber', 'qr', 'pairingCode', 'account', 'error', 'metadata', 'redirectUrl', 'createdAt', 'updatedAt', 'expiresAt',
+  'relinkOf', 'relinkedTo',
 ] as const satisfies readonly (keyof Link)[]
 export type LinkViewSource = Pick<Link, (typeof LINK_VIEW_FIELDS)[number]>
 
@@ -75,6 +80,8 @@ export interface LinkView {
   updatedAt: string
   expiresAt: string
   pollAfterMs: number | null
+  relinkOf: string | null
+  relinkedTo: string | null
 }
 
 export const DEADLINE_ERROR: LinkError = linkEnding('deadline')
@@ -116,5 +123,7 @@ export function toLinkView(link: LinkViewSource, now: Date = new Date()): LinkVi
     updatedAt: link.updatedAt,
     expiresAt: link.expiresAt,
     pollAfterMs: pollAfterMs(status),
+    relinkOf: link.relinkOf ?? null,
+    relinkedTo: link.relinkedTo ?? null,
   }
 }

@@ -1,28 +1,41 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import { clientTokenOpensLink, newClientToken } from '../auth/client-token.ts'
-import { ConflictError, IdempotencyMismatchError, NotFoundError, ServiceUnavailableError } from '../errors.ts'
+import { ConflictError, IdempotencyMismatchError, NotFoundError, RateLimitedError, ServiceUnavailableError, ValidationError } from '../errors.ts'
 import { isLinkId, newLinkId } from '../ids.ts'
 import type { LinkLauncher } from '../launcher.ts'
 import type { ExportedAuthState } from '../auth-state/dynamodb-auth-state.ts'
-import type { RateLimiter } from '../rate-limit.ts'
+import { DEFAULT_TENANT_LIMITS, MAX_CLIENT_TOKENS_PER_LINK, PHONE_CODE_WINDOWS, type TenantLimits } from '../limits.ts'
+import type { RateLimit, RateLimiter } from '../rate-limit.ts'
 import { StaleLinkError, type LinkStore } from '../store/link-store.ts'
 import { linkEnding } from './endings.ts'
 import { effectiveStatus, type Link, type LinkMethod } from './link.ts'
 import { IN_PROGRESS_STATUSES, isFinal, type LinkStatus } from './status.ts'
 
+/** What a request asked for; what it leaves out takes a default (for a relink: the old link's). */
 export interface CreateLinkInput {
-  method: LinkMethod
-  /** Already normalised to E.164 digits. */
-  phoneNumber: string | null
-  webhookUrl: string | null
+  /** Default "qr"; a relink: the old link's. */
+  method?: LinkMethod
+  /** Already normalised to E.164 digits. Required for "code"; a relink: the old link's. */
+  phoneNumber?: string | null
+  webhookUrl?: string | null
   /** Already validated (webUrlProblem). */
   redirectUrl?: string | null
-  metadata: Record<string, unknown>
-  ttlSeconds: number
+  /** Default {}; a relink: the old link's. */
+  metadata?: Record<string, unknown>
+  /** Default DEFAULT_TTL_SECONDS. */
+  ttlSeconds?: number
+  /** Start over for this link of the tenant: one that ended `unlinked`, or a `linked` one whose device was logged out. */
+  relinkOf?: string
 }
 
+/** A link may be relinked once it is unlinked, or while linked (its device is then logged out first). */
+export const RELINKABLE_STATUSES: readonly LinkStatus[] = ['linked', 'unlinked']
+
 export const DEFAULT_TTL_SECONDS = 300
+/** The shortest and longest deadline a link may ask for (`ttlSeconds`). */
+export const MIN_TTL_SECONDS = 60
+export const MAX_TTL_SECONDS = 3600
 const SWITCHABLE_STATUSES: LinkStatus[] = ['pending', 'starting', 'awaiting_scan']
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
@@ -36,15 +49,19 @@ export interface LinkServiceDeps {
   /** Reads a linked session's decrypted auth state; absent where credentials are not served. */
   credentials?: (linkId: string) => Promise<ExportedAuthState>
   rateLimiter?: RateLimiter
+  /** Per-tenant limits; DEFAULT_TENANT_LIMITS unless configured. */
+  limits?: TenantLimits
   now?: () => Date
 }
 
 /** The link use cases, free of HTTP. */
 export class LinkService {
   private readonly now: () => Date
+  private readonly limits: TenantLimits
 
   constructor(private readonly deps: LinkServiceDeps) {
     this.now = deps.now ?? (() => new Date())
+    this.limits = deps.limits ?? DEFAULT_TENANT_LIMITS
   }
 
   async create(tenantId: string, input: CreateLinkInput, idempotencyKey?: string): Promise<{ link: Link; clientToken: string; replayed: boolean }> {
@@ -53,39 +70,65 @@ export class LinkService {
       const replay = await this.replay(tenantId, idempotencyKey, requestHash)
       if (replay) return replay
     }
-    await this.deps.rateLimiter?.consume(`create#${tenantId}`)
+    const old = input.relinkOf ? await this.relinkable(tenantId, input.relinkOf) : undefined
+    const method = input.method ?? old?.method ?? 'qr'
+    const phoneNumber = input.phoneNumber ?? old?.phoneNumber ?? null
+    if (method === 'code' && !phoneNumber) throw new ValidationError('phoneNumber', 'is required when method is "code"')
     const now = this.now()
+    await this.ensureCapacity(tenantId, now)
+    await this.deps.rateLimiter?.consume(
+      [
+        { subject: `create#${tenantId}`, limit: this.limits.createPerMinute, windowSeconds: 60, what: 'links started by this tenant' },
+        ...(method === 'code' && phoneNumber ? phoneCodeLimits(phoneNumber) : []),
+      ],
+      now,
+    )
     const { token, hash } = newClientToken()
     const link: Link = {
       id: newLinkId(),
       tenantId,
       status: 'pending',
-      method: input.method,
-      phoneNumber: input.phoneNumber,
+      method,
+      phoneNumber,
       qr: null,
       pairingCode: null,
       account: null,
       error: null,
-      metadata: input.metadata,
-      webhookUrl: input.webhookUrl,
+      metadata: input.metadata ?? old?.metadata ?? {},
+      webhookUrl: input.webhookUrl ?? null,
       redirectUrl: input.redirectUrl ?? null,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000).toISOString(),
+      expiresAt: new Date(now.getTime() + (input.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000).toISOString(),
       version: 1,
       leaseToken: 0,
       heartbeatAt: null,
       clientTokenHashes: [hash],
+      relinkOf: old?.id ?? null,
+      relinkedTo: null,
     }
-    const result = await this.deps.store.create(link, idempotencyKey ? { key: idempotencyKey, requestHash, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } : undefined)
+    const idempotency = idempotencyKey ? { key: idempotencyKey, requestHash, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } : undefined
+    const result = await this.deps.store.create(link, idempotency, RELINKABLE_STATUSES)
     if (!result.created) {
       // Lost a race with a concurrent request carrying the same key.
       const replay = await this.replay(tenantId, idempotencyKey!, requestHash)
       if (replay) return replay
       throw new ConflictError('idempotency_conflict', 'A concurrent request with this Idempotency-Key is in progress.')
     }
-    this.deps.logger.info({ linkId: link.id, tenantId, method: link.method }, 'link created')
+    this.deps.logger.info({ linkId: link.id, tenantId, method: link.method, relinkOf: link.relinkOf ?? undefined }, 'link created')
+    // The old device's credentials are dead or about to be replaced: log it out as DELETE would.
+    if (old?.status === 'linked') await this.unlink(old).catch((err) => this.deps.logger.warn({ err, linkId: old.id }, 'could not start the logout of the relinked link; DELETE it to retry'))
     return { link: await this.launch(link, 'link'), clientToken: token, replayed: false }
+  }
+
+  /** The tenant's link a relink starts over for: 404 like any foreign link; 409 unless it can be relinked. */
+  private async relinkable(tenantId: string, linkId: string): Promise<Link> {
+    const old = await this.read({ kind: 'tenant', tenantId }, linkId)
+    if (old.relinkedTo) throw new ConflictError('not_relinkable', `The link was already relinked to ${old.relinkedTo}.`)
+    if (!RELINKABLE_STATUSES.includes(old.status)) {
+      throw new ConflictError('not_relinkable', `Only a linked or unlinked link can be relinked (it is ${effectiveStatus(old, this.now()).status}).`)
+    }
+    return old
   }
 
   private async replay(tenantId: string, key: string, requestHash: string) {
@@ -96,8 +139,17 @@ export class LinkService {
     if (!link) throw new NotFoundError('The link created under this Idempotency-Key no longer exists.')
     // The original token's plaintext is gone by design; the replay gets a second token for the same link.
     const { token, hash } = newClientToken()
-    await this.deps.store.addClientTokenHash(link.id, hash)
+    await this.deps.store.addClientTokenHash(link.id, hash, MAX_CLIENT_TOKENS_PER_LINK)
     return { link, clientToken: token, replayed: true }
+  }
+
+  /** The per-tenant cap on links in progress at once, counted from the links themselves. */
+  private async ensureCapacity(tenantId: string, now: Date): Promise<void> {
+    const { count, firstDeadline } = await this.deps.store.countInProgress(tenantId, now, MAX_TTL_SECONDS)
+    if (count < this.limits.activeLinks) return
+    // A slot surely frees when the first of them reaches its deadline (sooner if one finishes).
+    const retryAfter = Math.max(1, Math.ceil((Date.parse(firstDeadline!) - now.getTime()) / 1000))
+    throw new RateLimitedError(retryAfter, `Too many links in progress for this tenant (at most ${this.limits.activeLinks} at once)`)
   }
 
   /**
@@ -173,6 +225,7 @@ export class LinkService {
     const { status } = effectiveStatus(link, this.now())
     if (link.method === 'code') throw new ConflictError('pairing_code_requested', 'This link already uses a pairing code.')
     if (!SWITCHABLE_STATUSES.includes(status)) throw new ConflictError('wrong_state', `A pairing code can only be requested while the link waits for a scan (it is ${status}).`)
+    await this.deps.rateLimiter?.consume(phoneCodeLimits(phoneNumber), this.now())
     try {
       return await this.deps.store.update(linkId, { from: SWITCHABLE_STATUSES, version: link.version, patch: { method: 'code', phoneNumber } })
     } catch (error) {
@@ -191,6 +244,11 @@ export class LinkService {
     this.deps.logger.info({ linkId, tenantId }, 'credentials read')
     return { link, state }
   }
+}
+
+/** Pairing codes sent to one number, whichever tenant asks (see PHONE_CODE_WINDOWS). */
+function phoneCodeLimits(phoneNumber: string): RateLimit[] {
+  return PHONE_CODE_WINDOWS.map(({ windowSeconds, limit }) => ({ subject: `code#${phoneNumber}`, limit, windowSeconds, what: 'pairing codes requested for this phone number' }))
 }
 
 function canonical(input: CreateLinkInput): unknown {

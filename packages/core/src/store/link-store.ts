@@ -6,6 +6,7 @@ import {
   UpdateCommand,
   paginateQuery,
   type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb'
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
@@ -105,7 +106,7 @@ function fromItem(item: Record<string, unknown>): Link {
 
 /** Fields a write may change; identity, metadata and bookkeeping are fixed at creation or the store's own. */
 export type LinkPatch = Partial<
-  Omit<Link, 'id' | 'tenantId' | 'createdAt' | 'version' | 'status' | 'clientTokenHashes' | 'metadata'>
+  Omit<Link, 'id' | 'tenantId' | 'createdAt' | 'version' | 'status' | 'clientTokenHashes' | 'metadata' | 'relinkOf' | 'relinkedTo'>
 >
 
 export interface LinkUpdate {
@@ -147,37 +148,61 @@ export class LinkStore {
     private readonly tableName: string,
   ) {}
 
-  /** Stores a new link; with an idempotency record, both are written or neither. */
-  async create(link: Link, idempotency?: IdempotencyRecord): Promise<{ created: true } | { created: false; linkId: string; requestHash: string }> {
+  /**
+   * Stores a new link; with an idempotency record, and for a relink (`link.relinkOf`, which must
+   * still be in one of `relinkableFrom` and not relinked yet) the old link's pointer to the new one:
+   * all are written or none.
+   */
+  async create(
+    link: Link,
+    idempotency?: IdempotencyRecord,
+    relinkableFrom: readonly LinkStatus[] = [],
+  ): Promise<{ created: true } | { created: false; linkId: string; requestHash: string }> {
     const now = new Date()
     const putLink = { TableName: this.tableName, Item: toItem(link, now), ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': T.partitionKey } }
-    if (!idempotency) {
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [{ Put: putLink }]
+    if (idempotency) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...idempotencyKey(link.tenantId, idempotency.key), linkId: link.id, requestHash: idempotency.requestHash, [T.ttlAttribute]: epochSeconds(now) + idempotency.ttlSeconds },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': T.partitionKey },
+        },
+      })
+    }
+    if (link.relinkOf) {
+      const values: Record<string, unknown> = { ':new': link.id, ':one': 1, ':now': now.toISOString(), ':tenant': link.tenantId, ':null': null }
+      relinkableFrom.forEach((s, i) => (values[`:from${i}`] = s))
+      items.push({
+        Update: {
+          TableName: this.tableName,
+          Key: linkKey(link.relinkOf),
+          UpdateExpression: 'SET #relinkedTo = :new, #version = #version + :one, #updatedAt = :now',
+          ConditionExpression: `attribute_exists(#pk) AND #tenant = :tenant AND #status IN (${relinkableFrom.map((_, i) => `:from${i}`).join(', ')}) AND (attribute_not_exists(#relinkedTo) OR #relinkedTo = :null)`,
+          ExpressionAttributeNames: { '#pk': T.partitionKey, '#relinkedTo': 'relinkedTo', '#version': 'version', '#updatedAt': 'updatedAt', '#tenant': 'tenantId', '#status': 'status' },
+          ExpressionAttributeValues: values,
+        },
+      })
+    }
+    if (items.length === 1) {
       await this.doc.send(new PutCommand(putLink))
       return { created: true }
     }
-    const idemKey = idempotencyKey(link.tenantId, idempotency.key)
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: putLink },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...idemKey, linkId: link.id, requestHash: idempotency.requestHash, [T.ttlAttribute]: epochSeconds(now) + idempotency.ttlSeconds },
-                ConditionExpression: 'attribute_not_exists(#pk)',
-                ExpressionAttributeNames: { '#pk': T.partitionKey },
-              },
-            },
-          ],
-        }),
-      )
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }))
       return { created: true }
     } catch (error) {
       if ((error as Error).name !== 'TransactionCanceledException') throw error
-      const existing = await this.findIdempotency(link.tenantId, idempotency.key)
-      if (!existing) throw error
-      return { created: false, ...existing }
+      if (idempotency) {
+        const existing = await this.findIdempotency(link.tenantId, idempotency.key)
+        if (existing) return { created: false, ...existing }
+      }
+      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []
+      if (link.relinkOf && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') {
+        throw new ConflictError('not_relinkable', 'The link was relinked or changed meanwhile; read it and try again.')
+      }
+      throw error
     }
   }
 
@@ -286,17 +311,70 @@ export class LinkStore {
     return eraseAuthState(id, { doc: this.doc, tableName: this.tableName })
   }
 
-  async addClientTokenHash(id: string, hash: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
+  /**
+   * Lets one more client token open the link, keeping at most `keep`: the first one (handed out at
+   * creation) always stays, and the oldest of the later ones makes room. Conditional on the list
+   * read, so concurrent additions never lose one another.
+   */
+  async addClientTokenHash(id: string, hash: string, keep: number): Promise<void> {
+    const names = { '#hashes': 'clientTokenHashes' }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: linkKey(id), ProjectionExpression: '#hashes', ExpressionAttributeNames: names, ConsistentRead: true }))
+      const current = res.Item?.clientTokenHashes as string[] | undefined
+      if (!current) throw new NotFoundError()
+      const [first, ...later] = current
+      const next = [first, ...[...later, hash].slice(-(keep - 1))]
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: linkKey(id),
+            UpdateExpression: 'SET #hashes = :next',
+            ConditionExpression: '#hashes = :current',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':next': next, ':current': current },
+          }),
+        )
+        return
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error
+      }
+    }
+    throw new ConflictError('idempotency_conflict', 'Too many concurrent requests with this Idempotency-Key; try again.')
+  }
+
+  /**
+   * How many of a tenant's links are in progress now (not final, not linked, deadline not passed),
+   * and when the first of them reaches its deadline. Counted from the links themselves, so the
+   * number cannot drift: only links created within `maxLifetimeSeconds` can still be in progress,
+   * so only those are read (the per-tenant create limit bounds how many that is).
+   */
+  async countInProgress(tenantId: string, now: Date, maxLifetimeSeconds: number): Promise<{ count: number; firstDeadline: string | null }> {
+    const since = new Date(now.getTime() - maxLifetimeSeconds * 1000).toISOString()
+    const values: Record<string, unknown> = { ':gpk': tenantPartition(tenantId), ':since': since, ':now': now.toISOString() }
+    IN_PROGRESS_STATUSES.forEach((s, i) => (values[`:live${i}`] = s))
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
         TableName: this.tableName,
-        Key: linkKey(id),
-        UpdateExpression: 'SET #hashes = list_append(#hashes, :hash)',
-        ConditionExpression: 'attribute_exists(#hashes)',
-        ExpressionAttributeNames: { '#hashes': 'clientTokenHashes' },
-        ExpressionAttributeValues: { ':hash': [hash] },
-      }),
+        IndexName: T.tenantIndex.name,
+        KeyConditionExpression: '#gpk = :gpk AND #gsk >= :since',
+        FilterExpression: `#status IN (${IN_PROGRESS_STATUSES.map((_, i) => `:live${i}`).join(', ')}) AND #expiresAt > :now`,
+        ProjectionExpression: '#expiresAt',
+        ExpressionAttributeNames: { '#gpk': T.tenantIndex.partitionKey, '#gsk': T.tenantIndex.sortKey, '#status': 'status', '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: values,
+      },
     )
+    let count = 0
+    let firstDeadline: string | null = null
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        count++
+        const deadline = item.expiresAt as string
+        if (!firstDeadline || deadline < firstDeadline) firstDeadline = deadline
+      }
+    }
+    return { count, firstDeadline }
   }
 
   /** Claimed links still in progress whose last heartbeat is older than `before`. */

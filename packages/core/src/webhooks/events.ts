@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { base32 } from '../ids.ts'
+import { toBase32 } from '../ids.ts'
 import type { Link } from '../link/link.ts'
 import type { LinkStatus } from '../link/status.ts'
 import { isLinkKey, linkFromItem } from '../store/link-store.ts'
@@ -51,7 +51,7 @@ export interface LinkEvent {
 export const EVENT_ID_PATTERN = /^evt_[0-9a-hjkmnp-tv-z]{26}$/
 
 export function webhookEventId(linkId: string, version: number, type: WebhookEventType): string {
-  return `evt_${base32(createHash('sha256').update(`${linkId}/${version}/${type}`).digest().subarray(0, 16))}`
+  return `evt_${toBase32(createHash('sha256').update(`${linkId}/${version}/${type}`).digest().subarray(0, 16))}`
 }
 
 /** Zero or more events for one stream record; anything a poller cannot see (heartbeats, leases, bookkeeping) makes none. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_RETRY_SCHEDULE, nextAttemptAfter, parseRetrySchedule } from './schedule.ts'
+import { z } from 'zod'
+import { parseEnv } from '../config/env.ts'
+import { DEFAULT_RETRY_SCHEDULE, envRetrySchedule, nextAttemptAfter } from './schedule.ts'
 
 describe('retry schedule', () => {
   it('the real schedule tries at least 8 times over at least 24 hours', () => {
@@ -34,10 +36,12 @@ describe('retry schedule', () => {
 })
 
 describe('retry schedule from configuration', () => {
+  const parse = (value: string | undefined) => parseEnv(z.object({ WEBHOOK_RETRY_SCHEDULE_MS: envRetrySchedule() }), { WEBHOOK_RETRY_SCHEDULE_MS: value }).WEBHOOK_RETRY_SCHEDULE_MS
   it('reads comma-separated milliseconds, naming the variable when it cannot', () => {
-    expect(parseRetrySchedule('0, 500,1000')).toEqual([0, 500, 1000])
-    expect(() => parseRetrySchedule('0,5s')).toThrow('Invalid configuration: WEBHOOK_RETRY_SCHEDULE_MS: must be comma-separated milliseconds')
-    expect(() => parseRetrySchedule('')).toThrow('WEBHOOK_RETRY_SCHEDULE_MS')
-    expect(() => parseRetrySchedule('100,200')).toThrow('the first wait must be 0')
+    expect(parse('0, 500,1000')).toEqual([0, 500, 1000])
+    expect(parse(undefined)).toBeUndefined()
+    expect(parse('')).toBeUndefined()
+    expect(() => parse('0,5s')).toThrow('Invalid configuration: WEBHOOK_RETRY_SCHEDULE_MS: must be comma-separated milliseconds')
+    expect(() => parse('100,200')).toThrow('Invalid configuration: WEBHOOK_RETRY_SCHEDULE_MS: the first attempt is at once, so the first wait must be 0')
   })
 })

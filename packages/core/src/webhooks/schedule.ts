@@ -1,3 +1,6 @@
+import { z } from 'zod'
+import { envString } from '../config/env.ts'
+
 /**
  * When a webhook delivery is tried again. Each entry is the wait before that attempt, counted from
  * the attempt before it; the first is 0 (at once). This is the schedule the Standard Webhooks
@@ -18,13 +21,21 @@ export function nextAttemptAfter(attempts: number, lastAttempt: Date, schedule: 
 }
 
 /**
- * A schedule from configuration (`WEBHOOK_RETRY_SCHEDULE_MS` of `npm start`): comma-separated
- * waits in milliseconds, the first one 0. Lets a developer watch retries happen in seconds.
+ * `WEBHOOK_RETRY_SCHEDULE_MS` (of `npm start`): comma-separated waits in milliseconds, the first one
+ * 0. Lets a developer watch retries happen in seconds while trying a receiver. Unset: the default.
  */
-export function parseRetrySchedule(text: string, name = 'WEBHOOK_RETRY_SCHEDULE_MS'): RetrySchedule {
-  const waits = text.split(',').map((part) => part.trim())
-  if (!waits.every((w) => /^\d{1,10}$/.test(w))) throw new Error(`Invalid configuration: ${name}: must be comma-separated milliseconds, e.g. 0,1000,5000`)
-  const schedule = waits.map(Number)
-  if (schedule[0] !== 0) throw new Error(`Invalid configuration: ${name}: the first attempt is at once, so the first wait must be 0`)
-  return schedule
+export function envRetrySchedule() {
+  return envString().transform((value, ctx): RetrySchedule | undefined => {
+    if (value === undefined) return undefined
+    const waits = value.split(',').map((wait) => wait.trim())
+    if (!waits.every((wait) => /^\d{1,10}$/.test(wait))) {
+      ctx.addIssue({ code: 'custom', message: 'must be comma-separated milliseconds, e.g. 0,1000,5000' })
+      return z.NEVER
+    }
+    if (Number(waits[0]) !== 0) {
+      ctx.addIssue({ code: 'custom', message: 'the first attempt is at once, so the first wait must be 0' })
+      return z.NEVER
+    }
+    return waits.map(Number)
+  })
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { open, seal } from '../crypto/envelope.ts'
 import type { KeyProvider } from '../crypto/key-provider.ts'
-import { base32 } from '../ids.ts'
+import { toBase32 } from '../ids.ts'
 import { isConditionalCheckFailed } from '../store/client.ts'
 import { tableDefinition as T } from '../store/table.ts'
 
@@ -124,7 +124,7 @@ export class WebhookSecretStore {
 
   private async newSecret(tenantId: string): Promise<{ secret: string; sealed: SealedSecret }> {
     const secret = `${WEBHOOK_SECRET_PREFIX}${randomBytes(SECRET_BYTES).toString('base64')}`
-    const id = base32(randomBytes(10))
+    const id = toBase32(randomBytes(10))
     const { plaintext, wrapped } = await this.keys.generateDataKey({ tenantId })
     this.dataKeys.set(wrapped, Promise.resolve(plaintext))
     return { secret, sealed: { id, wrappedKey: wrapped, sealed: seal(Buffer.from(secret, 'utf8'), plaintext, aad(tenantId, id)), createdAt: this.now().toISOString() } }

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi'
 import { etag } from 'hono/etag'
-import { normalizePhoneNumber, toLinkView, ValidationError, DEFAULT_TTL_SECONDS } from '@wa-link-broker/core'
+import { normalizePhoneNumber, toLinkView } from '@wa-link-broker/core'
 import { authenticate, tenantOf } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
 import { linkPageUrl } from '../page/url.ts'
@@ -40,18 +40,9 @@ export function linkRoutes({ links, apiKeys, local }: AppDeps) {
     async (c) => {
       const tenantId = tenantOf(c.var.principal)
       const body = c.req.valid('json')
-      const method = body.method ?? 'qr'
-      if (method === 'code' && !body.phoneNumber) throw new ValidationError('phoneNumber', 'is required when method is "code"')
       const { link, clientToken, replayed } = await links.create(
         tenantId,
-        {
-          method,
-          phoneNumber: body.phoneNumber ? normalizePhoneNumber(body.phoneNumber) : null,
-          webhookUrl: body.webhookUrl ?? null,
-          redirectUrl: body.redirectUrl ?? null,
-          metadata: body.metadata ?? {},
-          ttlSeconds: body.ttlSeconds ?? DEFAULT_TTL_SECONDS,
-        },
+        { ...body, phoneNumber: body.phoneNumber ? normalizePhoneNumber(body.phoneNumber) : undefined },
         c.req.valid('header')['idempotency-key'],
       )
       if (replayed) c.header('Idempotent-Replayed', 'true')
