@@ -1,11 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Webhook } from 'standardwebhooks'
 import { createDocumentClient, LinkStore } from '@wa-link-broker/core'
-import { freePort, startDynamoDbLocal } from '../../scripts/dynamodb-local.ts'
+import { assertPortFree, freePort, startDynamoDbLocal } from '../../scripts/dynamodb-local.ts'
 import { PRELOAD_PATH, startSimulator, type WaSimulator } from '../wa-sim/index.ts'
 import { isAlive, waitUntil } from '../support/e2e.ts'
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
@@ -23,7 +23,7 @@ let service: ChildProcess | undefined
 const dataDir = mkdtempSync(join(tmpdir(), 'wlb-restart-'))
 
 afterAll(async () => {
-  if (service && service.exitCode === null) {
+  if (service && service.exitCode === null && service.signalCode === null) {
     service.kill('SIGTERM')
     await new Promise((r) => service!.once('exit', r))
   }
@@ -32,14 +32,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-/** DynamoDB Local processes serving this port (the test's own: the port is a fresh random one). */
-function javaOn(port: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', `DynamoDBLocal.jar.*-port ${port}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number)
-  } catch {
-    return []
-  }
-}
+/** Whether nothing listens on the port any more (DynamoDB Local of a killed npm start is gone). */
+const portFree = (port: number) => assertPortFree(port).then(() => true, () => false)
 
 async function startService(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   // What `npm start` runs (npm only wraps it in `sh -c`): the process that SIGKILL hits.
@@ -93,9 +87,8 @@ describe('webhooks across a crash of npm start', () => {
 
     service.kill('SIGKILL')
     await new Promise((r) => service!.once('exit', r))
-    // The Java child outlives a SIGKILLed parent; end it as a crash would have.
-    for (const pid of javaOn(dynamoPort)) process.kill(pid, 'SIGKILL')
-    await waitUntil(() => javaOn(dynamoPort).length === 0, 10_000, 'DynamoDB Local to be gone')
+    // npm start's DynamoDB Local dies with it (its guardian stops it even after SIGKILL).
+    await waitUntil(() => portFree(dynamoPort), 15_000, 'DynamoDB Local of the killed npm start to be gone')
 
     // While the service is down, another writer changes the link: its event must come too.
     const dynamo = await startDynamoDbLocal({ port: dynamoPort, path: dataDir })
@@ -128,7 +121,7 @@ describe('webhooks across a crash of npm start', () => {
 
     service.kill('SIGTERM')
     await new Promise((r) => service!.once('exit', r))
-    await waitUntil(() => javaOn(dynamoPort).length === 0, 10_000, 'DynamoDB Local stopped')
+    await waitUntil(() => portFree(dynamoPort), 15_000, 'DynamoDB Local stopped')
     expect(isAlive(service.pid!)).toBe(false)
   }, 180_000)
 })

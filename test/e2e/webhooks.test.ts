@@ -209,7 +209,7 @@ describe('webhooks, end to end', () => {
     const other = await newTenant('other')
     const created = await e2e.request('/v1/links', { key: owner.key, method: 'POST', json: { webhookUrl: `${receiver.origin}/hooks/owner` } })
     const { link, clientToken } = (await created.json()) as { link: { id: string }; clientToken: string }
-    await waitUntil(async () => (await events(link.id, owner.key)).length >= 1, 10_000, 'an event')
+    await waitUntil(async () => (await events(link.id, owner.key))[0]?.state === 'delivered', 10_000, 'a delivered event')
     const [event] = await events(link.id, owner.key)
     const expectStatus = async (path: string, init: { key: string; method?: string }, status: number) => expect((await e2e.request(path, init)).status).toBe(status)
     await expectStatus(`/v1/links/${link.id}/events`, { key: other.key }, 404)
