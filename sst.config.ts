@@ -5,11 +5,15 @@
  *
  * - LinkTable: the single DynamoDB table, derived from core's `createTableInput` so the local
  *   bootstrap, the tests and AWS share one definition (keys, GSIs, TTL, stream).
- * - DataKey: a KMS key (rotation on) that wraps the credential data keys. Linked as id/ARN only.
- * - Worker: a one-off Fargate task (arm64, 0.5 vCPU / 1 GB) the API starts with RunTask.
- * - Api: the Hono app on Lambda behind a function URL. Sweeper: a one-minute schedule.
- * - WebhookStream: the table's stream subscriber (link events → signed deliveries); WebhookRetry:
- *   a one-minute schedule for the retries.
+ * - DataKeyKey: a KMS key (rotation on) that wraps the credential data keys.
+ * - LinkStore / DataKey / WorkerLaunch: links carrying names, ids and ARNs, no grants; every role's
+ *   IAM statements are written out below (check:infra asserts them exactly).
+ * - Worker: a one-off Fargate task (arm64, 0.5 vCPU / 1 GB) the API starts with RunTask;
+ *   WorkerHosts: the warm-host service (WORKER_MODE=host), its count per stage.
+ * - Api, Sweeper (one-minute schedule), TaskStopped (EventBridge: a worker task stopped),
+ *   WebhookStream (the table's stream subscriber: link events → signed deliveries), WebhookRetry
+ *   (one-minute schedule: webhook retries): Lambdas deployed from the bundles `npm run build`
+ *   writes, which this config runs first.
  *
  * Nothing secret is linked: linked values reach the task as plaintext SST_RESOURCE_* variables in
  * the task definition, so only names, ids and ARNs go there. No top-level imports (SST forbids
@@ -28,7 +32,10 @@ export default $config({
   async run() {
     const { createTableInput, tableDefinition } = await import('./packages/core/src/store/table.ts')
     const { RESOURCE_NAMES } = await import('./packages/core/src/runtime-config.ts')
-    const { LAZY_SDK_PARTS, REQUIRE_BANNER } = await import('./scripts/lambda-bundling.ts')
+    const { ECS_STARTED_BY } = await import('./packages/core/src/launchers/ecs-names.ts')
+    const { LAMBDA_BUILD_COMMAND, LAMBDA_HANDLER, LAMBDA_OUT_DIR } = await import('./scripts/lambda-bundling.ts')
+    const { execFileSync } = await import('node:child_process')
+    const { join } = await import('node:path')
     const prod = $app.stage === 'prod'
 
     // ---- DynamoDB: translate the CreateTable input into sst.aws.Dynamo args.
@@ -48,7 +55,8 @@ export default $config({
       ? streamView[def.StreamSpecification.StreamViewType as keyof typeof streamView]
       : undefined
 
-    const table = new sst.aws.Dynamo(RESOURCE_NAMES.table, {
+    // Named "LinkTable" for good: renaming the component would replace the table.
+    const table = new sst.aws.Dynamo('LinkTable', {
       fields: Object.fromEntries(
         (def.AttributeDefinitions ?? []).map((a) => [a.AttributeName!, fieldType[a.AttributeType as keyof typeof fieldType]]),
       ),
@@ -70,97 +78,241 @@ export default $config({
       },
     })
 
-    // ---- KMS: SST has no KMS component; a Pulumi key wrapped as a Linkable with the IAM it needs.
+    // ---- KMS: SST has no KMS component; a Pulumi key, linked by id/ARN.
     const kmsKey = new aws.kms.Key('DataKeyKey', {
       description: `wa-link-broker ${$app.stage}: wraps the data keys of stored WhatsApp credentials`,
       enableKeyRotation: true,
       deletionWindowInDays: prod ? 30 : 7,
     })
     new aws.kms.Alias('DataKeyAlias', { name: `alias/wa-link-broker-${$app.stage}`, targetKeyId: kmsKey.keyId })
-    const dataKey = new sst.Linkable(RESOURCE_NAMES.key, {
-      properties: { id: kmsKey.keyId, arn: kmsKey.arn },
-      include: [
-        sst.aws.permission({
-          actions: ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'],
-          resources: [kmsKey.arn],
-        }),
+
+    // ---- Permissions: every role gets exactly the calls its code makes, nothing SST would add by
+    // linking (a linked Dynamo grants dynamodb:* on the table and its backups and streams; a linked
+    // Task grants ecs:*; SST's task role adds ECS Exec's ssmmessages:*). So links carry names only
+    // (sst.Linkable without `include`) and each role's statements are written out here; check:infra
+    // asserts them exactly.
+    type Statement = { actions: string[]; resources: $util.Input<string>[]; conditions?: { test: string; variable: string; values: $util.Input<string>[] }[] }
+    const tableItems: Statement = {
+      // Item-level only, on the table and its indexes: no Scan, no table, backup, stream or TTL calls.
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'],
+      resources: [table.arn, $interpolate`${table.arn}/index/*`],
+    }
+    // Data keys are bound to their link by the encryption context {linkId}: a call without it, or with
+    // any other key in it, is refused (the key provider always sends exactly that context).
+    const dataKeyCalls = (actions: string[]): Statement => ({
+      actions,
+      resources: [kmsKey.arn],
+      conditions: [
+        { test: 'ForAllValues:StringEquals', variable: 'kms:EncryptionContextKeys', values: ['linkId'] },
+        { test: 'StringLike', variable: 'kms:EncryptionContext:linkId', values: ['lnk_*'] },
       ],
+    })
+    // Tenants' webhook signing secrets have data keys of their own, bound by the context {tenantId}:
+    // a role that may unwrap these cannot unwrap a link's credentials, and the worker cannot unwrap these.
+    const secretKeyCalls = (actions: string[]): Statement => ({
+      actions,
+      resources: [kmsKey.arn],
+      conditions: [
+        { test: 'ForAllValues:StringEquals', variable: 'kms:EncryptionContextKeys', values: ['tenantId'] },
+        { test: 'StringLike', variable: 'kms:EncryptionContext:tenantId', values: ['*'] },
+      ],
+    })
+    const iamPolicy = (statements: Statement[]) =>
+      $jsonStringify({
+        Version: '2012-10-17',
+        Statement: statements.map((st) => ({
+          Effect: 'Allow',
+          Action: st.actions,
+          Resource: st.resources,
+          ...(st.conditions?.length
+            ? { Condition: st.conditions.reduce<Record<string, Record<string, unknown>>>((c, k) => ({ ...c, [k.test]: { ...c[k.test], [k.variable]: k.values } }), {}) }
+            : {}),
+        })),
+      })
+
+    // The worker parses untrusted WhatsApp traffic: it may read and write items and wrap/unwrap data
+    // keys, and nothing else (its residual reach is in docs/deploy.md).
+    const workerStatements = [tableItems, dataKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])]
+    const workerRole = new aws.iam.Role('WorkerTaskRole', {
+      description: `wa-link-broker ${$app.stage}: the link worker (Fargate task and warm hosts)`,
+      assumeRolePolicy: $jsonStringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+      inlinePolicies: [{ name: 'worker', policy: iamPolicy(workerStatements) }],
     })
 
     // ---- Worker: one Fargate task per link, in the VPC's public subnets (no NAT gateway to pay for).
     const vpc = new sst.aws.Vpc('Vpc')
     const cluster = new sst.aws.Cluster('Cluster', { vpc })
-    const worker = new sst.aws.Task(RESOURCE_NAMES.task, {
+    const tableLink = new sst.Linkable(RESOURCE_NAMES.table, { properties: { name: table.name } })
+    const dataKey = new sst.Linkable(RESOURCE_NAMES.key, { properties: { id: kmsKey.keyId, arn: kmsKey.arn } })
+    // Names only (the worker also reads them from its SST links); LINK_ID / WORKER_MODE come per RunTask.
+    const workerEnv = { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn, LOG_LEVEL: 'info', NODE_ENV: 'production' }
+    const worker = new sst.aws.Task('Worker', {
       cluster,
       architecture: 'arm64',
       cpu: '0.5 vCPU',
       memory: '1 GB',
       image: { context: '.', dockerfile: 'packages/worker/Dockerfile' },
-      link: [table, dataKey],
-      // Names only (the worker also reads them from its SST links); LINK_ID / WORKER_MODE come per RunTask.
-      environment: {
-        TABLE_NAME: table.name,
-        KMS_KEY_ID: kmsKey.arn,
-        LOG_LEVEL: 'info',
-        NODE_ENV: 'production',
-      },
+      taskRole: workerRole.name,
+      link: [tableLink, dataKey],
+      environment: workerEnv,
       logging: { retention: prod ? '1 month' : '1 week' },
       dev: { command: 'npx tsx packages/worker/src/main.ts' },
     })
+    // How the API and the sweeper reach worker tasks (what a linked Task would expose, without its ecs:*).
+    const workerLaunch = new sst.Linkable(RESOURCE_NAMES.task, {
+      properties: {
+        cluster: worker.cluster,
+        containers: worker.containers,
+        taskDefinition: worker.taskDefinition,
+        subnets: worker.subnets,
+        securityGroups: worker.securityGroups,
+        assignPublicIp: worker.assignPublicIp,
+      },
+    })
+
+    // ---- Warm worker hosts (WORKER_MODE=host): long-lived workers, same image and role as the task,
+    // that take new links at once; when none has room, the API RunTasks one more host from the task
+    // above (WORKER_MODE=host + LINK_ID overrides). The count is per stage (prod 1, others 0) unless
+    // WARM_WORKERS is set when deploying; the API reads the same number. ECS gives a stopping host
+    // 120 s (Fargate's most) between SIGTERM and SIGKILL to hand its links over.
+    const warmSetting = process.env.WARM_WORKERS ?? (prod ? '1' : '0')
+    if (!/^\d+$/.test(warmSetting)) throw new Error(`Invalid configuration: WARM_WORKERS: must be a whole number of hosts (0 or more), not "${warmSetting}"`)
+    const warmWorkers = Number(warmSetting)
+    new sst.aws.Service('WorkerHosts', {
+      cluster,
+      architecture: 'arm64',
+      cpu: '0.5 vCPU',
+      memory: '1 GB',
+      // The image the task runs, by digest: one build, one image for both.
+      image: worker.nodes.taskDefinition.containerDefinitions.apply((defs) => JSON.parse(defs)[0].image as string),
+      taskRole: workerRole.name,
+      link: [tableLink, dataKey],
+      environment: { ...workerEnv, WORKER_MODE: 'host' },
+      // No load balancer: hosts only dial out (to WhatsApp, DynamoDB, KMS).
+      scaling: { min: warmWorkers, max: warmWorkers },
+      logging: { retention: prod ? '1 month' : '1 week' },
+      transform: {
+        taskDefinition: (args) => {
+          args.containerDefinitions = $output(args.containerDefinitions).apply((defs) =>
+            JSON.stringify((JSON.parse(defs) as object[]).map((c) => ({ ...c, stopTimeout: 120 }))),
+          )
+        },
+      },
+      dev: { command: 'npx tsx packages/worker/src/main.ts' },
+    })
+
+    const onCluster = [{ test: 'ArnEquals', variable: 'ecs:cluster', values: [cluster.nodes.cluster.arn] }]
+    const clusterTasks = cluster.nodes.cluster.arn.apply((arn) => `${arn.replace(':cluster/', ':task/')}/*`)
+    const startWorkers: Statement[] = [
+      { actions: ['ecs:RunTask'], resources: [worker.taskDefinition], conditions: onCluster },
+      {
+        actions: ['iam:PassRole'],
+        resources: [workerRole.arn, worker.nodes.executionRole.arn],
+        conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['ecs-tasks.amazonaws.com'] }],
+      },
+    ]
+    const stopOrphans: Statement[] = [
+      { actions: ['ecs:ListTasks'], resources: ['*'], conditions: onCluster },
+      { actions: ['ecs:DescribeTasks', 'ecs:StopTask'], resources: [clusterTasks] },
+    ]
+
+    // ---- Lambda code: what ships is what check:infra invokes. The build `npm run build` runs (one
+    // directory per LAMBDA_ENTRIES name) runs here, before any Function, so a deploy can never ship
+    // a stale dist; SST then deploys each directory as it is (`bundle`: no SST bundler, no SST
+    // banner), adding only its encrypted link file, resource.enc.
+    const [command, ...args] = LAMBDA_BUILD_COMMAND
+    execFileSync(command, args, { cwd: $cli.paths.root, stdio: 'inherit' })
+    const shipped = (name: string) => ({ bundle: join($cli.paths.root, LAMBDA_OUT_DIR, name), handler: LAMBDA_HANDLER })
 
     // ---- API: the Hono app on Lambda with a function URL.
-    const nodejs = {
-      format: 'esm' as const,
-      minify: true,
-      banner: REQUIRE_BANNER,
-      // The SDK's hot path is bundled (a cold import of the runtime's unbundled copy costs ~150 ms
-      // more); the credential providers it loads lazily, and never on Lambda, come from the
-      // nodejs22.x runtime. Measured in docs/deploy.md.
-      esbuild: { external: LAZY_SDK_PARTS },
-    }
     const api = new sst.aws.Function('Api', {
-      handler: 'packages/functions/src/lambda.handler',
+      ...shipped('api'),
       runtime: 'nodejs22.x',
       architecture: 'arm64',
       memory: '512 MB',
       timeout: '15 seconds',
-      url: true,
-      link: [table, worker, dataKey],
-      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
-      nodejs,
+      // The app answers CORS itself (hono/cors, also on 304s); the URL's own CORS would add a second
+      // Access-Control-Allow-Origin.
+      url: { cors: false },
+      link: [tableLink, workerLaunch, dataKey],
+      // Credentials export (Decrypt); the webhook secret, created on first read and on rotation.
+      permissions: [tableItems, ...startWorkers, dataKeyCalls(['kms:Decrypt']), secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])],
+      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn, WARM_WORKERS: String(warmWorkers) },
     })
 
-    // ---- Sweeper: marks links whose worker died; one run a minute.
+    // ---- Sweeper: marks links whose worker died and stops workers that outlive their link; once a minute.
     new sst.aws.CronV2('Sweeper', {
       schedule: 'rate(1 minute)',
       function: {
-        handler: 'packages/functions/src/sweeper.handler',
+        ...shipped('sweeper'),
         runtime: 'nodejs22.x',
         architecture: 'arm64',
         memory: '256 MB',
         timeout: '50 seconds',
-        link: [table],
+        link: [tableLink, workerLaunch],
+        permissions: [tableItems, ...stopOrphans],
         environment: { TABLE_NAME: table.name },
-        nodejs,
       },
+    })
+
+    // ---- A worker task stopped: ECS reports it to EventBridge, and the links the task leaves behind
+    // end at once (launch_failed if it never claimed its link, worker_lost if it did) instead of
+    // after the sweeper's grace. Only this service's tasks: its cluster, started by the API's RunTask
+    // (startedBy) or by the warm-host service (ecs-svc/…).
+    const taskStopped = new sst.aws.Function('TaskStopped', {
+      ...shipped('taskStopped'),
+      runtime: 'nodejs22.x',
+      architecture: 'arm64',
+      memory: '256 MB',
+      timeout: '30 seconds',
+      link: [tableLink],
+      permissions: [tableItems],
+      environment: { TABLE_NAME: table.name },
+    })
+    const stoppedRule = new aws.cloudwatch.EventRule('WorkerTaskStopped', {
+      description: `wa-link-broker ${$app.stage}: a worker task stopped`,
+      eventPattern: $jsonStringify({
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Task State Change'],
+        detail: {
+          clusterArn: [cluster.nodes.cluster.arn],
+          lastStatus: ['STOPPED'],
+          startedBy: [ECS_STARTED_BY, { prefix: 'ecs-svc/' }],
+        },
+      }),
+    })
+    new aws.cloudwatch.EventTarget('WorkerTaskStoppedTarget', {
+      rule: stoppedRule.name,
+      arn: taskStopped.arn,
+      retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 20 },
+    })
+    new aws.lambda.Permission('WorkerTaskStoppedInvoke', {
+      action: 'lambda:InvokeFunction',
+      function: taskStopped.name,
+      principal: 'events.amazonaws.com',
+      sourceArn: stoppedRule.arn,
     })
 
     // ---- Webhooks: the table's stream subscriber records each link change's events and makes
     // their first delivery attempt; a one-minute Cron makes the retries. Deliveries go to the
     // public internet from Lambda's own network (no VPC); non-public addresses are refused in code.
+    // Both sign with the tenants' secrets (created at delivery when a tenant never read theirs).
     const webhookFunction = {
       runtime: 'nodejs22.x' as const,
       architecture: 'arm64' as const,
       memory: '256 MB' as const,
       // A run starts no attempt after 40 s (DEFAULT_BUDGET_MS); one attempt takes at most 10 s.
       timeout: '60 seconds' as const,
-      link: [table, dataKey],
+      link: [tableLink, dataKey],
+      permissions: [tableItems, secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])],
       environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
-      nodejs,
     }
     table.subscribe(
       'WebhookStream',
-      { handler: 'packages/functions/src/webhook-stream.handler', ...webhookFunction },
+      { ...shipped('webhookStream'), ...webhookFunction },
       {
         // Only records that can make an event (a link's item) or ask for one now (a redelivery).
         filters: [{ dynamodb: { Keys: { sk: { S: ['LINK'] } } } }, { dynamodb: { Keys: { sk: { S: ['QUEUE'] } }, NewImage: { kick: { S: [{ exists: true }] } } } }],
@@ -168,7 +320,7 @@ export default $config({
     )
     new sst.aws.CronV2('WebhookRetry', {
       schedule: 'rate(1 minute)',
-      function: { handler: 'packages/functions/src/webhook-retry.handler', ...webhookFunction },
+      function: { ...shipped('webhookRetry'), ...webhookFunction },
     })
 
     return {

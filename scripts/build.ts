@@ -1,20 +1,21 @@
 /**
  * Bundles for deployment with esbuild.
  *
- *   npm run build                      -> dist/lambda/{api,sweeper,webhookStream,webhookRetry}/index.mjs: the AWS SDK's hot path
+ *   npm run build                      -> dist/lambda/<name>/index.mjs for each LAMBDA_ENTRIES: the AWS SDK's hot path
  *                                         bundled, its lazily loaded credential providers left to the
  *                                         nodejs22.x runtime (--sdk=hot, the default; see docs/deploy.md)
  *   tsx scripts/build.ts lambda --sdk=external|bundle  -> the other two options, for comparison
  *   tsx scripts/build.ts worker        -> dist/worker/main.mjs (everything but Baileys, which stays an
  *                                         npm package, installed by `npm ci --omit=dev` in the image)
  *
- * The settings SST's own bundler must share (banner, externals) live in ./lambda-bundling.ts.
+ * sst.config.ts runs `npm run build` itself and deploys these directories as they are (SST `bundle`),
+ * so what ships is what check:infra invokes. Shared constants live in ./lambda-bundling.ts.
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
 import { readFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LAZY_SDK_PARTS, REQUIRE_BANNER } from './lambda-bundling.ts'
+import { LAMBDA_OUT_DIR, LAZY_SDK_PARTS, REQUIRE_BANNER } from './lambda-bundling.ts'
 import { buildPageAssetsModule } from './page-assets.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -29,6 +30,7 @@ export const SDK_EXTERNALS: Record<SdkMode, string[]> = { external: RUNTIME_PROV
 export const LAMBDA_ENTRIES = {
   api: 'packages/functions/src/lambda.ts',
   sweeper: 'packages/functions/src/sweeper.ts',
+  taskStopped: 'packages/functions/src/task-stopped.ts',
   webhookStream: 'packages/functions/src/webhook-stream.ts',
   webhookRetry: 'packages/functions/src/webhook-retry.ts',
 } as const
@@ -43,7 +45,7 @@ export interface BuiltBundle {
 export async function buildLambda(options: { sdk?: SdkMode; outDir?: string } = {}): Promise<BuiltBundle[]> {
   await assertPageAssetsCurrent()
   const sdk = options.sdk ?? 'hot'
-  const outDir = resolve(root, options.outDir ?? 'dist/lambda')
+  const outDir = resolve(root, options.outDir ?? LAMBDA_OUT_DIR)
   rmSync(outDir, { recursive: true, force: true })
   const out: BuiltBundle[] = []
   for (const [name, entry] of Object.entries(LAMBDA_ENTRIES)) {

@@ -4,8 +4,10 @@
  * 1. SST's platform types: `sst install` (offline; ~30 s, ~320 MB under .sst/, git-ignored) only
  *    when .sst/platform/config.d.ts is missing.
  * 2. tsc over sst.config.ts against those types (tsconfig.sst.json, skipLibCheck).
- * 3. vitest over test/infra: the config's shape with recording stand-ins (and broken variants that
- *    must fail), the Dockerfile lint, runtime config, and the Lambda bundles actually invoked.
+ * 3. vitest over test/infra: the config's shape and IAM with recording stand-ins (and broken
+ *    variants that must fail), the Dockerfile lint and the image's runtime packages, runtime config,
+ *    and the shipped Lambda bundles (npm run build's output, packaged as SST packages it) invoked
+ *    with the events AWS sends.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -39,7 +41,7 @@ if (!existsSync(join(root, '.sst/platform/config.d.ts'))) {
 }
 
 step('tsc sst.config.ts against SST platform types', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.sst.json'])
-step('infra tests (shape, broken variants, Dockerfile, runtime config, bundles)', bin('vitest'), ['run', 'test/infra'], {
+step('infra tests (shape, IAM, broken variants, Dockerfile, runtime config, shipped bundles)', bin('vitest'), ['run', 'test/infra'], {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 })
 console.log(`\ncheck:infra passed in ${((Date.now() - started) / 1000).toFixed(1)} s`)

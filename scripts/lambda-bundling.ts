@@ -24,3 +24,14 @@ export const LAZY_SDK_PARTS = [
   '@smithy/credential-provider-imds',
 ].flatMap((n) => [n, `${n}/*`])
 
+
+/**
+ * Where `npm run build` writes each Lambda's bundle: `dist/lambda/<name>/index.mjs`, one directory
+ * per function. SST deploys a directory as it is (`bundle`): it zips every file in it after
+ * writing the function's encrypted links (`resource.enc`) there, and adds no banner of its own.
+ */
+export const LAMBDA_OUT_DIR = 'dist/lambda'
+/** The handler inside each bundle directory. */
+export const LAMBDA_HANDLER = 'index.handler'
+/** What sst.config.ts runs before it declares a Function: the same build CI tests (package.json "build"). */
+export const LAMBDA_BUILD_COMMAND = ['npm', 'run', 'build'] as const

@@ -1,3 +1,4 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb'
 import { Agent, request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import jsQRModule from 'jsqr'
@@ -497,6 +498,17 @@ describe('limits', () => {
     await limitedStore.update(ids[2], { from: ['pairing'], to: 'linked' })
     expect((await post(k, {})).status).toBe(201)
     await expectError(await post(k, {}), 429, 'rate_limited')
+  })
+  it('holds the cap when requests arrive together, and a refused create uses up nothing', async () => {
+    const k = await limited.newTenantKey('stampede')
+    const statuses = (await Promise.all(Array.from({ length: 10 }, () => post(k, {})))).map((r) => r.status)
+    expect(statuses.filter((s) => s === 201)).toHaveLength(3)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7)
+    const { links } = await (await limited.request('/v1/links', { key: k })).json()
+    expect(links).toHaveLength(3)
+    // The seven refusals took none of the tenant's create-per-minute counter: it counted three.
+    const counters = await limited.doc.send(new ScanCommand({ TableName: limited.tableName, FilterExpression: 'begins_with(pk, :p)', ExpressionAttributeValues: { ':p': 'RATE#create#stampede#' } }))
+    expect(counters.Items?.map((item) => item.count)).toEqual([3])
   })
 })
 

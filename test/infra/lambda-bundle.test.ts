@@ -1,205 +1,219 @@
-import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand } from '@aws-sdk/client-dynamodb-streams'
-import { ApiKeyStore, createStreamsClient, LinkStore, newLinkId, WebhookEventStore } from '@wa-link-broker/core'
-import { buildLambda, type BuiltBundle } from '../../scripts/build.ts'
+import { ApiKeyStore, createStreamsClient, LinkStore, newLinkId, RESOURCE_NAMES, WebhookEventStore } from '@wa-link-broker/core'
+import { buildLambda, LAMBDA_ENTRIES, type BuiltBundle } from '../../scripts/build.ts'
 import { startAwsJsonServer } from '../fixtures/aws-json-server.ts'
+import { taskStoppedEvent } from '../fixtures/ecs-events.ts'
+import { envOf, startFakeEcs } from '../fixtures/fake-ecs.ts'
 import { createTestTable } from '../support/store.ts'
+import { CRON_V2_EVENT, filesIn, functionUrlEvent, invokeShipped, packageLikeSst, withSstBanner } from './shipped-lambda.ts'
 
-/** The deployable bundles actually run: build them as `npm run build` does and invoke them. */
-describe('Lambda bundles', () => {
-  let bundles: BuiltBundle[]
+/**
+ * The deployed Lambda code is the output of `npm run build` (sst.config.ts runs it and deploys each
+ * directory with `bundle`). Here the same build runs, each directory is packaged as SST packages it,
+ * and its handler is imported and invoked in a fresh process with the events AWS sends.
+ */
+let bundles: Record<string, BuiltBundle>
+const dirOf = (name: string) => join(bundles[name].file, '..')
+
+beforeAll(async () => {
+  bundles = Object.fromEntries((await buildLambda({ outDir: mkdtempSync(join(tmpdir(), 'lambda-')) })).map((b) => [b.name, b]))
+}, 120_000)
+
+const TASK_LINK = {
+  cluster: 'arn:aws:ecs:us-east-1:111122223333:cluster/wa-link-broker-ci-ClusterCluster-abc',
+  containers: ['Worker'],
+  taskDefinition: 'arn:aws:ecs:us-east-1:111122223333:task-definition/wa-link-broker-ci-ClusterCluster-abc-Worker:3',
+  subnets: ['subnet-0a1b2c3d4e5f60001'],
+  securityGroups: ['sg-0123456789abcdef0'],
+  assignPublicIp: true,
+  type: 'sst.sst.Linkable',
+}
+
+describe('the build writes one directory per Lambda entry, holding only its bundle', () => {
+  it('dist/lambda/<name>/index.mjs for every LAMBDA_ENTRIES name, nothing else (SST zips the whole directory)', () => {
+    expect(Object.keys(bundles).sort()).toEqual(Object.keys(LAMBDA_ENTRIES).sort())
+    for (const name of Object.keys(bundles)) expect(filesIn(dirOf(name))).toEqual(['index.mjs'])
+  })
+})
+
+describe('the shipped handlers, packaged as SST packages them, against DynamoDB Local and an ECS-protocol endpoint', () => {
+  let table: Awaited<ReturnType<typeof createTestTable>>
+  let ecs: Awaited<ReturnType<typeof startFakeEcs>>
+  let key: string
+  const links = () => ({
+    [RESOURCE_NAMES.table]: { name: table.tableName, type: 'sst.sst.Linkable' },
+    [RESOURCE_NAMES.task]: TASK_LINK,
+    [RESOURCE_NAMES.key]: { id: 'k', arn: 'arn:aws:kms:us-east-1:111122223333:key/k', type: 'sst.sst.Linkable' },
+  })
+  // Only what differs from AWS: where DynamoDB and ECS answer.
+  const endpoints = () => ({ DYNAMODB_ENDPOINT: table.endpoint, AWS_ENDPOINT_URL_ECS: ecs.endpoint, LOG_LEVEL: 'info' })
+
   beforeAll(async () => {
-    bundles = await buildLambda({ outDir: mkdtempSync(join(tmpdir(), 'lambda-')) })
-  }, 120_000)
+    table = await createTestTable('shipped')
+    key = (await new ApiKeyStore(table.doc, table.tableName).create('acme')).key
+    ecs = await startFakeEcs()
+  })
+  afterAll(() => ecs?.close())
 
-  const env = {
-    PATH: process.env.PATH,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'x',
-    AWS_SECRET_ACCESS_KEY: 'x',
-    TABLE_NAME: 'bundle-smoke',
-    LOG_LEVEL: 'silent',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    KMS_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/smoke',
-    ECS_CLUSTER: 'arn:aws:ecs:us-east-1:111122223333:cluster/smoke',
-    ECS_TASK_DEFINITION: 'arn:aws:ecs:us-east-1:111122223333:task-definition/smoke:1',
-    ECS_SUBNETS: 'subnet-1',
-    ECS_SECURITY_GROUPS: 'sg-1',
-  }
-  const run = (code: string) => spawnSync(process.execPath, ['--input-type=module', '-e', code], { env, encoding: 'utf8', timeout: 30_000 })
+  it('api: /healthz, /openapi.json, a create and a read through Function URL events', async () => {
+    const { dir, env } = packageLikeSst(dirOf('api'), links())
+    expect(filesIn(dir)).toEqual(['index.mjs', 'resource.enc'])
+    const auth = { authorization: `Bearer ${key}` }
+    const create = functionUrlEvent('POST', '/v1/links', { headers: auth, body: JSON.stringify({ method: 'code', phoneNumber: '+1 (234) 567-8901' }) })
+    const first = await invokeShipped(dir, [functionUrlEvent('GET', '/healthz'), functionUrlEvent('GET', '/openapi.json'), create], { ...env, ...endpoints() })
+    expect(first.loadError).toBeUndefined()
+    expect(first.stderr).toBe('')
+    const [health, openapi, created] = first.results.map((r) => (r.ok ? r.value : expect.fail(r.error)))
+    expect(health).toMatchObject({ statusCode: 200 })
+    expect(openapi.statusCode).toBe(200)
+    expect(JSON.parse(openapi.body).openapi).toMatch(/^3\.1/)
+    expect(created.statusCode).toBe(201)
+    const { link, clientToken } = JSON.parse(created.body)
+    expect(link).toMatchObject({ status: 'pending', method: 'code', phoneNumber: '12345678901' })
 
-  it('api: serves /healthz, /openapi.json through the Function URL handler', () => {
-    const file = pathToFileURL(bundles.find((b) => b.name === 'api')!.file).href
-    const event = (method: string, path: string, body?: string) => ({
-      version: '2.0', rawPath: path, rawQueryString: '', headers: { 'content-type': 'application/json', host: 'x.lambda-url.us-east-1.on.aws' },
-      requestContext: { http: { method, path, sourceIp: '127.0.0.1' }, domainName: 'x.lambda-url.us-east-1.on.aws', requestId: 'r' },
-      body, isBase64Encoded: false,
+    // The RunTask the shipped API sent, configured only by its resource.enc.
+    const runTask = ecs.calls.filter((c) => c.operation === 'RunTask').at(-1)!
+    expect(runTask.input).toMatchObject({
+      cluster: TASK_LINK.cluster,
+      taskDefinition: TASK_LINK.taskDefinition,
+      overrides: { containerOverrides: [{ name: 'Worker', environment: [{ name: 'LINK_ID', value: link.id }, { name: 'WORKER_MODE', value: 'link' }] }] },
     })
-    const r = run(`
-      const { handler } = await import(${JSON.stringify(file)})
-      const out = []
-      for (const e of ${JSON.stringify([event('GET', '/healthz'), event('GET', '/openapi.json')])}) {
-        const res = await handler(e, {})
-        out.push({ status: res.statusCode, body: String(res.body).slice(0, 200) })
-      }
-      console.log(JSON.stringify(out))
-    `)
+
+    // A second cold start reads it back with the client token.
+    const read = await invokeShipped(dir, [functionUrlEvent('GET', `/v1/links/${link.id}`, { headers: { authorization: `Bearer ${clientToken}` } })], { ...env, ...endpoints() })
+    expect(read.stderr).toBe('')
+    const [got] = read.results.map((r) => (r.ok ? r.value : expect.fail(r.error)))
+    expect(got.statusCode).toBe(200)
+    expect(JSON.parse(got.body)).toMatchObject({ id: link.id, status: 'pending' })
+    // Logs go to stdout as JSON and carry no secret.
+    expect(first.stdout + read.stdout).not.toContain(clientToken)
+    expect(first.stdout + read.stdout).not.toContain(key)
+  })
+
+  it('sweeper: the event CronV2 delivers (sweeps the table, lists the cluster’s worker tasks)', async () => {
+    const { dir, env } = packageLikeSst(dirOf('sweeper'), links())
+    const listed = ecs.calls.length
+    const r = await invokeShipped(dir, [CRON_V2_EVENT], { ...env, ...endpoints() })
+    expect(r.loadError).toBeUndefined()
     expect(r.stderr).toBe('')
-    const [health, openapi] = JSON.parse(r.stdout)
-    expect(health.status).toBe(200)
-    expect(openapi.status).toBe(200)
-    expect(openapi.body).toContain('"openapi":"3.1')
+    expect(r.results).toEqual([{ ok: true, value: { lost: 0, expired: 0, stopped: 0 } }])
+    expect(ecs.calls.slice(listed).map((c) => c.operation)).toContain('ListTasks')
   })
 
-  describe('against DynamoDB Local and an ECS-protocol endpoint', () => {
-    let table: Awaited<ReturnType<typeof createTestTable>>
-    let ecs: Awaited<ReturnType<typeof startAwsJsonServer>>
-    let key: string
-    beforeAll(async () => {
-      table = await createTestTable('bundle')
-      key = (await new ApiKeyStore(table.doc, table.tableName).create('acme')).key
-      ecs = await startAwsJsonServer(() => ({ body: { tasks: [{ taskArn: 'arn:aws:ecs:us-east-1:111122223333:task/smoke/1' }], failures: [] } }))
+  it('taskStopped: the EventBridge event of a task that stopped before claiming ends its link launch_failed', async () => {
+    const api = packageLikeSst(dirOf('api'), links())
+    const created = await invokeShipped(api.dir, [functionUrlEvent('POST', '/v1/links', { headers: { authorization: `Bearer ${key}` }, body: '{}' })], { ...api.env, ...endpoints() })
+    const { link } = JSON.parse((created.results[0] as { value: { body: string } }).value.body)
+    const [task] = ecs.tasksFor(link.id)
+    const event = taskStoppedEvent({
+      taskArn: task.taskArn, clusterArn: task.clusterArn, taskDefinitionArn: task.taskDefinitionArn, environment: envOf(task),
+      stopCode: 'TaskFailedToStart', stoppedReason: 'ResourceInitializationError: unable to pull secrets or registry auth',
     })
-    afterAll(() => ecs?.close())
-
-    // The child process is async here: the fake ECS endpoint lives in this process's event loop.
-    const runAsync = (code: string) =>
-      new Promise<{ stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-          env: { ...env, TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: table.endpoint, AWS_ENDPOINT_URL_ECS: ecs.endpoint },
-        })
-        let stdout = ''
-        let stderr = ''
-        child.stdout.on('data', (d) => (stdout += d))
-        child.stderr.on('data', (d) => (stderr += d))
-        child.on('exit', () => resolve({ stdout, stderr }))
-      })
-
-    it('api: starts a link (one RunTask for it) and reads it back, as deployed', async () => {
-      const file = pathToFileURL(bundles.find((b) => b.name === 'api')!.file).href
-      const event = (method: string, path: string, body?: string) => ({
-        version: '2.0', rawPath: path, rawQueryString: '', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, host: 'x.lambda-url.us-east-1.on.aws' },
-        requestContext: { http: { method, path, sourceIp: '127.0.0.1' }, domainName: 'x.lambda-url.us-east-1.on.aws', requestId: 'r' },
-        body, isBase64Encoded: false,
-      })
-      const r = await runAsync(`
-        const { handler } = await import(${JSON.stringify(file)})
-        const created = await handler(${JSON.stringify(event('POST', '/v1/links', '{"method":"code","phoneNumber":"+1 (234) 567-8901"}'))}, {})
-        const id = JSON.parse(created.body).link.id
-        const read = await handler({ ...${JSON.stringify(event('GET', '/v1/links/ID'))}, rawPath: '/v1/links/' + id, requestContext: { ...${JSON.stringify(event('GET', '/').requestContext)}, http: { method: 'GET', path: '/v1/links/' + id } } }, {})
-        console.log(JSON.stringify({ created: created.statusCode, read: read.statusCode, link: JSON.parse(read.body) }))
-      `)
-      expect(r.stderr).toBe('')
-      const out = JSON.parse(r.stdout)
-      expect(out).toMatchObject({ created: 201, read: 200, link: { status: 'pending', method: 'code', phoneNumber: '12345678901' } })
-      expect(ecs.calls).toHaveLength(1)
-      expect(ecs.calls[0].input).toMatchObject({ cluster: env.ECS_CLUSTER, overrides: { containerOverrides: [{ environment: [{ name: 'LINK_ID', value: out.link.id }, { name: 'WORKER_MODE', value: 'link' }] }] } })
-    })
-
-    it('sweeper: sweeps the table', async () => {
-      const file = pathToFileURL(bundles.find((b) => b.name === 'sweeper')!.file).href
-      const r = await runAsync(`const { handler } = await import(${JSON.stringify(file)}); console.log(JSON.stringify(await handler()))`)
-      expect(r.stderr).toBe('')
-      expect(JSON.parse(r.stdout)).toEqual({ lost: 0, expired: 0 })
-    })
-  })
-
-  describe('webhook bundles, against DynamoDB Local, a KMS-protocol endpoint and a receiver on loopback', () => {
-    let table: Awaited<ReturnType<typeof createTestTable>>
-    let kms: Awaited<ReturnType<typeof startAwsJsonServer>>
-    let receiver: Server
-    let receiverHits = 0
-    const dataKey = Buffer.alloc(32, 9)
-    beforeAll(async () => {
-      table = await createTestTable('bundlehooks')
-      // KMS at the wire: a data key for the tenant's signing secret, unwrapped again on delivery.
-      kms = await startAwsJsonServer((call) =>
-        call.operation === 'GenerateDataKey'
-          ? { body: { KeyId: env.KMS_KEY_ID, Plaintext: dataKey.toString('base64'), CiphertextBlob: Buffer.from('wrapped').toString('base64') } }
-          : { body: { KeyId: env.KMS_KEY_ID, Plaintext: dataKey.toString('base64') } },
-      )
-      receiver = createServer((_req, res) => {
-        receiverHits++
-        res.end()
-      })
-      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()))
-    })
-    afterAll(async () => {
-      await kms?.close()
-      receiver?.close()
-    })
-
-    const runBundle = (name: string, code: string) =>
-      new Promise<{ stdout: string; stderr: string }>((resolve) => {
-        const file = pathToFileURL(bundles.find((b) => b.name === name)!.file).href
-        const child = spawn(process.execPath, ['--input-type=module', '-e', `const { handler } = await import(${JSON.stringify(file)});\n${code}`], {
-          env: { ...env, TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: table.endpoint, KMS_ENDPOINT: kms.endpoint },
-        })
-        let stdout = ''
-        let stderr = ''
-        child.stdout.on('data', (d) => (stdout += d))
-        child.stderr.on('data', (d) => (stderr += d))
-        child.on('exit', () => resolve({ stdout, stderr }))
-      })
-
-    it('webhookStream: a real stream record becomes a recorded event, and as deployed (AWS mode) a loopback URL is refused', async () => {
-      const store = new LinkStore(table.doc, table.tableName)
-      const id = newLinkId()
-      const now = new Date()
-      await store.create({
-        id, tenantId: 'acme', status: 'pending', method: 'qr', phoneNumber: null, qr: null, pairingCode: null, account: null, error: null, metadata: {},
-        webhookUrl: `https://localhost:${(receiver.address() as AddressInfo).port}/hook`, createdAt: now.toISOString(), updatedAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + 300_000).toISOString(), version: 1, leaseToken: 0, heartbeatAt: null, clientTokenHashes: [],
-      })
-      const claimed = await store.claim(id, ['pending'], 'starting')
-      await store.update(id, { from: ['starting'], to: 'awaiting_scan', fence: claimed.leaseToken, patch: { qr: { value: 'https://wa.me/settings/linked_devices#bundle', sequence: 1, expiresAt: new Date(Date.now() + 60_000).toISOString() } } })
-
-      // The records exactly as DynamoDB Streams hands them to Lambda's event source.
-      const streams = createStreamsClient({ dynamodbEndpoint: table.endpoint })
-      const { Streams } = await streams.send(new ListStreamsCommand({ TableName: table.tableName }))
-      const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: Streams![0].StreamArn }))
-      const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: Streams![0].StreamArn, ShardId: StreamDescription!.Shards![0].ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
-      const { Records } = await streams.send(new GetRecordsCommand({ ShardIterator }))
-      const event = { Records: Records!.map((r) => ({ eventID: r.eventID, eventName: r.eventName, eventSource: 'aws:dynamodb', dynamodb: { ...r.dynamodb, ApproximateCreationDateTime: 1 } })) }
-      expect(event.Records.length).toBeGreaterThanOrEqual(3)
-
-      const r = await runBundle('webhookStream', `console.log(JSON.stringify(await handler(${JSON.stringify(event)})))`)
-      expect(r.stderr).toBe('')
-      expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ records: event.Records.length, links: 1 })
-      const [stored] = await new WebhookEventStore(table.doc, table.tableName).list(id)
-      expect(stored).toMatchObject({ type: 'link.awaiting_scan', state: 'pending', attempts: 1, lastError: 'address_refused' })
-      expect(receiverHits).toBe(0)
-      expect(kms.calls.find((c) => c.operation === 'GenerateDataKey')?.input).toMatchObject({ KeyId: env.KMS_KEY_ID, EncryptionContext: { tenantId: 'acme' } })
-
-      // The same batch again (Lambda retries it): no second event, and no attempt before the retry is due.
-      const again = await runBundle('webhookStream', `console.log(JSON.stringify(await handler(${JSON.stringify(event)})))`)
-      expect(again.stderr).toBe('')
-      const afterReplay = await new WebhookEventStore(table.doc, table.tableName).list(id)
-      expect(afterReplay).toHaveLength(1)
-      expect(afterReplay[0]).toMatchObject({ id: stored.id, attempts: 1 })
-
-      // webhookRetry: once the event is due (here: redelivered), the Cron's handler serves it.
-      const events = new WebhookEventStore(table.doc, table.tableName)
-      await events.redeliver((await events.list(id))[0], new Date())
-      const retry = await runBundle('webhookRetry', 'console.log(JSON.stringify(await handler()))')
-      expect(retry.stderr).toBe('')
-      expect(JSON.parse(retry.stdout.trim().split('\n').at(-1)!)).toEqual({ links: 1 })
-      expect((await events.list(id))[0]).toMatchObject({ attempts: 2, lastError: 'address_refused' })
-      expect(receiverHits).toBe(0)
-    })
-  })
-
-  it('sweeper: exports handler and its module loads without a table', () => {
-    const file = pathToFileURL(bundles.find((b) => b.name === 'sweeper')!.file).href
-    const r = run(`const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler)`)
+    const { dir, env } = packageLikeSst(dirOf('taskStopped'), links())
+    const r = await invokeShipped(dir, [event], { ...env, ...endpoints() })
+    expect(r.loadError).toBeUndefined()
     expect(r.stderr).toBe('')
-    expect(r.stdout.trim()).toBe('function')
+    expect(r.results).toEqual([{ ok: true, value: [{ linkId: link.id, outcome: 'launch_failed' }] }])
+    const read = await invokeShipped(api.dir, [functionUrlEvent('GET', `/v1/links/${link.id}`, { headers: { authorization: `Bearer ${key}` } })], { ...api.env, ...endpoints() })
+    expect(JSON.parse((read.results[0] as { value: { body: string } }).value.body)).toMatchObject({ status: 'failed', error: { code: 'launch_failed' } })
+  })
+})
+
+describe('the webhook handlers, packaged as SST packages them, against DynamoDB Local, a KMS-protocol endpoint and a loopback receiver', () => {
+  let table: Awaited<ReturnType<typeof createTestTable>>
+  let kms: Awaited<ReturnType<typeof startAwsJsonServer>>
+  let receiver: Server
+  let receiverHits = 0
+  const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/k'
+  const dataKey = Buffer.alloc(32, 9)
+  const links = () => ({
+    [RESOURCE_NAMES.table]: { name: table.tableName, type: 'sst.sst.Linkable' },
+    [RESOURCE_NAMES.key]: { id: 'k', arn: KEY_ARN, type: 'sst.sst.Linkable' },
+  })
+  const endpoints = () => ({ DYNAMODB_ENDPOINT: table.endpoint, KMS_ENDPOINT: kms.endpoint, LOG_LEVEL: 'info' })
+
+  beforeAll(async () => {
+    table = await createTestTable('shippedhooks')
+    // KMS at the wire: a data key for the tenant's signing secret, unwrapped again on delivery.
+    kms = await startAwsJsonServer((call) =>
+      call.operation === 'GenerateDataKey'
+        ? { body: { KeyId: KEY_ARN, Plaintext: dataKey.toString('base64'), CiphertextBlob: Buffer.from('wrapped').toString('base64') } }
+        : { body: { KeyId: KEY_ARN, Plaintext: dataKey.toString('base64') } },
+    )
+    receiver = createServer((_req, res) => {
+      receiverHits++
+      res.end()
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()))
+  })
+  afterAll(async () => {
+    await kms?.close()
+    receiver?.close()
+  })
+
+  it('webhookStream: real stream records become a recorded event (once, however often replayed); as deployed, a loopback URL is refused; webhookRetry serves it when due', async () => {
+    const store = new LinkStore(table.doc, table.tableName)
+    const id = newLinkId()
+    const now = new Date()
+    await store.create({
+      id, tenantId: 'acme', status: 'pending', method: 'qr', phoneNumber: null, qr: null, pairingCode: null, account: null, error: null, metadata: {},
+      webhookUrl: `https://localhost:${(receiver.address() as AddressInfo).port}/hook`, redirectUrl: null, createdAt: now.toISOString(), updatedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + 300_000).toISOString(), version: 1, leaseToken: 0, heartbeatAt: null, clientTokenHashes: [],
+    })
+    const claimed = await store.claim(id, ['pending'], 'starting')
+    await store.update(id, { from: ['starting'], to: 'awaiting_scan', fence: claimed.leaseToken, patch: { qr: { value: 'https://wa.me/settings/linked_devices#bundle', sequence: 1, expiresAt: new Date(Date.now() + 60_000).toISOString() } } })
+
+    // The records exactly as DynamoDB Streams hands them to Lambda's event source.
+    const streams = createStreamsClient({ dynamodbEndpoint: table.endpoint })
+    const { Streams } = await streams.send(new ListStreamsCommand({ TableName: table.tableName }))
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: Streams![0].StreamArn }))
+    const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: Streams![0].StreamArn, ShardId: StreamDescription!.Shards![0].ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
+    const { Records } = await streams.send(new GetRecordsCommand({ ShardIterator }))
+    const event = { Records: Records!.map((r) => ({ eventID: r.eventID, eventName: r.eventName, eventSource: 'aws:dynamodb', dynamodb: { ...r.dynamodb, ApproximateCreationDateTime: 1 } })) }
+    expect(event.Records.length).toBeGreaterThanOrEqual(3)
+
+    const { dir, env } = packageLikeSst(dirOf('webhookStream'), links())
+    // Lambda retries a batch: the second invocation is the same batch again.
+    const r = await invokeShipped(dir, [event, event], { ...env, ...endpoints() })
+    expect(r.loadError).toBeUndefined()
+    expect(r.stderr).toBe('')
+    expect(r.results).toEqual([
+      { ok: true, value: { records: event.Records.length, links: 1 } },
+      { ok: true, value: { records: event.Records.length, links: 1 } },
+    ])
+    const events = new WebhookEventStore(table.doc, table.tableName)
+    const stored = await events.list(id)
+    // One event, one attempt (the replay found it recorded and its retry not yet due), refused before any connection.
+    expect(stored).toHaveLength(1)
+    expect(stored[0]).toMatchObject({ type: 'link.awaiting_scan', state: 'pending', attempts: 1, lastError: 'address_refused' })
+    expect(receiverHits).toBe(0)
+    expect(kms.calls.find((c) => c.operation === 'GenerateDataKey')?.input).toMatchObject({ KeyId: KEY_ARN, EncryptionContext: { tenantId: 'acme' } })
+    expect(r.stdout).not.toContain('linked_devices#bundle')
+    expect(r.stdout).not.toContain('localhost')
+
+    // Due again (here: redelivered), the retry Cron's handler serves it.
+    await events.redeliver(stored[0], new Date())
+    const retry = packageLikeSst(dirOf('webhookRetry'), links())
+    const rr = await invokeShipped(retry.dir, [CRON_V2_EVENT], { ...retry.env, ...endpoints() })
+    expect(rr.loadError).toBeUndefined()
+    expect(rr.stderr).toBe('')
+    expect(rr.results).toEqual([{ ok: true, value: { links: 1 } }])
+    expect((await events.list(id))[0]).toMatchObject({ attempts: 2, lastError: 'address_refused' })
+    expect(receiverHits).toBe(0)
+  })
+})
+
+describe('the check fails for an artifact that would not load', () => {
+  it("a bundle with SST's own banner in front (a second `require` declaration) does not load", async () => {
+    const { dir, env } = packageLikeSst(withSstBanner(dirOf('api')), {})
+    const r = await invokeShipped(dir, [functionUrlEvent('GET', '/healthz')], env)
+    expect(r.loadError).toMatch(/SyntaxError: Identifier 'require' has already been declared/)
+    expect(r.results).toEqual([])
   })
 })

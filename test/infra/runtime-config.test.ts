@@ -8,7 +8,7 @@ import { RESOURCE_NAMES, resolveRuntimeConfig, RuntimeConfigError } from '../../
 // What SST puts in a Fargate task definition for `link: [table, key]` plus a linked Task
 // (Link.propertiesToEnv: one JSON variable per link, a `type`, and SST_RESOURCE_App).
 const linked = {
-  [RESOURCE_NAMES.table]: { name: 'wa-link-broker-prod-LinkTableTable-bcdwxyz', type: 'sst.aws.Dynamo' },
+  [RESOURCE_NAMES.table]: { name: 'wa-link-broker-prod-LinkTableTable-bcdwxyz', type: 'sst.sst.Linkable' },
   [RESOURCE_NAMES.key]: {
     id: '1234abcd-12ab-34cd-56ef-1234567890ab',
     arn: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
@@ -21,7 +21,7 @@ const linked = {
     subnets: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'],
     securityGroups: ['sg-0123456789abcdef0'],
     assignPublicIp: true,
-    type: 'sst.aws.Task',
+    type: 'sst.sst.Linkable',
   },
 }
 const app = JSON.stringify({ name: 'wa-link-broker', stage: 'prod' })
@@ -37,10 +37,10 @@ function taskEnv(): Record<string, string> {
 }
 
 const expectedEcs = {
-  cluster: linked.Worker.cluster,
-  taskDefinition: linked.Worker.taskDefinition,
-  subnets: linked.Worker.subnets,
-  securityGroups: linked.Worker.securityGroups,
+  cluster: linked[RESOURCE_NAMES.task].cluster,
+  taskDefinition: linked[RESOURCE_NAMES.task].taskDefinition,
+  subnets: linked[RESOURCE_NAMES.task].subnets,
+  securityGroups: linked[RESOURCE_NAMES.task].securityGroups,
   assignPublicIp: true,
   containerName: 'Worker',
 }
@@ -48,10 +48,10 @@ const expectedEcs = {
 describe('resolveRuntimeConfig', () => {
   it('reads SST_RESOURCE_* JSON in a Fargate task', () => {
     expect(resolveRuntimeConfig(taskEnv())).toEqual({
-      tableName: linked.LinkTable.name,
+      tableName: linked[RESOURCE_NAMES.table].name,
       region: 'eu-west-1',
       dynamodbEndpoint: undefined,
-      kmsKeyId: linked.DataKey.arn,
+      kmsKeyId: linked[RESOURCE_NAMES.key].arn,
       ecs: expectedEcs,
       source: 'sst',
     })
@@ -72,8 +72,8 @@ describe('resolveRuntimeConfig', () => {
       AWS_LAMBDA_FUNCTION_NAME: 'wa-link-broker-prod-ApiFunction-abc',
     }
     const config = resolveRuntimeConfig(env)
-    expect(config.tableName).toBe(linked.LinkTable.name)
-    expect(config.kmsKeyId).toBe(linked.DataKey.arn)
+    expect(config.tableName).toBe(linked[RESOURCE_NAMES.table].name)
+    expect(config.kmsKeyId).toBe(linked[RESOURCE_NAMES.key].arn)
     expect(config.ecs).toEqual(expectedEcs)
     expect(config.region).toBe('us-east-1')
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { checkSstShape, evaluateSstConfig, PLATFORM_TYPES, readConfigSource, typecheckSstConfig } from './sst-shape.ts'
+import { checkSstShape, evaluateSstConfig, iamStatements, PLATFORM_TYPES, readConfigSource, typecheckSstConfig } from './sst-shape.ts'
 
 const source = readConfigSource()
 
@@ -19,21 +19,116 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
 
   const cases: [string, (s: string) => string, RegExp][] = [
     ['TTL attribute changed', (s) => s.replace('ttl: tableDefinition.ttlAttribute', "ttl: 'expiresAt'"), /table ttl "expiresAt" != core "ttl"/],
-    ['the task link removed from the function', (s) => s.replace('link: [table, worker, dataKey]', 'link: [table, dataKey]'), /function must link the task/],
-    ['wrong handler export for the sweeper', (s) => s.replace('packages/functions/src/sweeper.handler', 'packages/functions/src/sweeper.main'), /does not export "main"/],
+    ['the task launch link removed from the function', (s) => s.replace('link: [tableLink, workerLaunch, dataKey]', 'link: [tableLink, dataKey]'), /function must link the task launch/],
+    ['the table component linked (dynamodb:* on it)', (s) => s.replace('link: [tableLink, workerLaunch, dataKey]', 'link: [table, workerLaunch, dataKey]'), /function Api links a component whose link grants broad permissions/],
+    ['SST’s own task role (ssmmessages:*)', (s) => s.replace('taskRole: workerRole.name,', ''), /the task must run as WorkerTaskRole/],
+    ['the sweeper bundled by SST from source', (s) => s.replace("...shipped('sweeper'),", "handler: 'packages/functions/src/sweeper.handler',"), /cron Sweeper must deploy a prebuilt bundle/],
+    ['no build before deploy (a stale dist could ship)', (s) => s.replace('execFileSync(command, args, { cwd: $cli.paths.root, stdio: \'inherit\' })', 'void execFileSync'), /must run `npm run build` exactly once, ran it 0 times/],
+    ['a handler outside the bundle', (s) => s.replace('handler: LAMBDA_HANDLER })', "handler: 'lambda.handler' })"), /handler must be "index.handler"/],
+    ['the API deploying the sweeper bundle', (s) => s.replace("...shipped('api'),", "...shipped('sweeper'),"), /the api bundle must be deployed by exactly one function, is by none/],
     ['a GSI dropped', (s) => s.replace('(def.GlobalSecondaryIndexes ?? []).map(', '(def.GlobalSecondaryIndexes ?? []).slice(1).map('), /table globalIndexes/],
     ['Dockerfile path wrong', (s) => s.replace("dockerfile: 'packages/worker/Dockerfile'", "dockerfile: 'worker/Dockerfile'"), /Dockerfile "worker\/Dockerfile" does not exist/],
+    ['the function URL answering CORS too', (s) => s.replace('url: { cors: false }', 'url: true'), /function URL must have its own CORS off/],
+    ['the task-stopped rule catching every cluster', (s) => s.replace('clusterArn: [cluster.nodes.cluster.arn],', ''), /the task-stopped rule must match/],
+    ['the stream subscriber filters out link items', (s) => s.replace("{ dynamodb: { Keys: { sk: { S: ['LINK'] } } } }, ", ''), /must let link items \(sk LINK\) through/],
+    ['the retry cron without the key', (s) => s.replace("function: { ...shipped('webhookRetry'), ...webhookFunction },", "function: { ...shipped('webhookRetry'), ...webhookFunction, link: [tableLink] },"), /cron WebhookRetry must link/],
+    ['the stream subscriber bundled by SST from source', (s) => s.replace("{ ...shipped('webhookStream'), ...webhookFunction },", "{ handler: 'packages/functions/src/webhook-stream.handler', ...webhookFunction },"), /subscriber WebhookStream must deploy a prebuilt bundle/],
+    ['the task-stopped rule without its target', (s) => s.replace("new aws.cloudwatch.EventTarget('WorkerTaskStoppedTarget', {", "void ({"), /must target the TaskStopped function/],
+    ['warm hosts without their stop timeout', (s) => s.replace('stopTimeout: 120', 'stopTimeout: 30'), /stopTimeout 120/],
+    ['warm hosts building their own image', (s) => s.replace("image: worker.nodes.taskDefinition.containerDefinitions.apply((defs) => JSON.parse(defs)[0].image as string),", "image: { context: '.', dockerfile: 'packages/worker/Dockerfile' },"), /must run the worker task's image/],
+    ['warm hosts in one-link mode', (s) => s.replace("environment: { ...workerEnv, WORKER_MODE: 'host' },", 'environment: workerEnv,'), /WORKER_MODE=host/],
     ['key rotation off', (s) => s.replace('enableKeyRotation: true', 'enableKeyRotation: false'), /enableKeyRotation/],
     ['a secret in the task environment', (s) => s.replace("LOG_LEVEL: 'info',", "LOG_LEVEL: 'info', WA_MASTER_KEY: 'hunter2',"), /must not carry secret material \(WA_MASTER_KEY\)/],
     ['prod not protected', (s) => s.replace('protect: prod,', 'protect: false,'), /prod must be removal "retain" and protect true/],
-    ['the stream subscriber filters out link items', (s) => s.replace("{ dynamodb: { Keys: { sk: { S: ['LINK'] } } } }, ", ''), /must let link items \(sk LINK\) through/],
-    ['the retry cron without the key', (s) => s.replace('      link: [table, dataKey],\n      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },\n      nodejs,\n    }', '      link: [table],\n      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },\n      nodejs,\n    }'), /cron WebhookRetry must link the key/],
     ['a top-level import', (s) => `import { tableDefinition } from './packages/core/src/store/table.ts'\n${s}`, /top-level imports are not allowed/],
   ]
   it.each(cases)('fails when %s', async (_name, edit, why) => {
     const variant = broken(edit)
     const problems = checkSstShape(await evaluateSstConfig(variant), variant)
     expect(problems.join('\n')).toMatch(why)
+  })
+})
+
+describe('warm worker hosts per stage', () => {
+  const hostsOf = (ev: Awaited<ReturnType<typeof evaluateSstConfig>>) => ev.resources.find((r) => r.type === 'sst.aws.Service' && r.name === 'WorkerHosts')!.args
+  const apiEnv = (ev: Awaited<ReturnType<typeof evaluateSstConfig>>) => ev.resources.find((r) => r.name === 'Api')!.args.environment
+
+  it('prod runs 1, any other stage 0, WARM_WORKERS at deploy time overrides; the API is told the same number', async () => {
+    for (const [stage, env, n] of [['prod', undefined, 1], ['alice', undefined, 0], ['alice', '3', 3], ['prod', '0', 0]] as const) {
+      const ev = await evaluateSstConfig(source, stage, { WARM_WORKERS: env })
+      expect(checkSstShape(ev, source)).toEqual([])
+      expect(hostsOf(ev).scaling).toEqual({ min: n, max: n })
+      expect(apiEnv(ev).WARM_WORKERS).toBe(String(n))
+    }
+  })
+
+  it('refuses a WARM_WORKERS that is not a whole number, naming the variable', async () => {
+    await expect(evaluateSstConfig(source, 'prod', { WARM_WORKERS: 'two' })).rejects.toThrow('Invalid configuration: WARM_WORKERS: must be a whole number of hosts (0 or more), not "two"')
+    await expect(evaluateSstConfig(source, 'prod', { WARM_WORKERS: '-1' })).rejects.toThrow(/WARM_WORKERS/)
+  })
+})
+
+/** Every grant, exactly. Tokens stand for the resources' ARNs (recording stand-ins). */
+describe('IAM: each role gets exactly the calls its code makes', () => {
+  const TABLE = '<sst.aws.Dynamo:LinkTable.arn>'
+  const KEY = '<aws.kms.Key:DataKeyKey.arn>'
+  const CLUSTER = 'arn:aws:ecs:us-east-1:111122223333:cluster/Cluster'
+  const items = {
+    Effect: 'Allow',
+    Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    Resource: [TABLE, `${TABLE}/index/*`],
+  }
+  const dataKeys = (...Action: string[]) => ({
+    Effect: 'Allow',
+    Action,
+    Resource: [KEY],
+    Condition: { 'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['linkId'] }, StringLike: { 'kms:EncryptionContext:linkId': ['lnk_*'] } },
+  })
+  const secretKeys = (...Action: string[]) => ({
+    Effect: 'Allow',
+    Action,
+    Resource: [KEY],
+    Condition: { 'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenantId'] }, StringLike: { 'kms:EncryptionContext:tenantId': ['*'] } },
+  })
+  const onCluster = { ArnEquals: { 'ecs:cluster': [CLUSTER] } }
+
+  it('worker, API, sweeper, task-stopped', async () => {
+    const iam = iamStatements(await evaluateSstConfig(source))
+    expect(iam).toEqual({
+      // Parses untrusted WhatsApp traffic: items of this table, and its links' data keys. No Scan, no
+      // table/backup/stream calls, no Encrypt or DescribeKey, no ECS Exec.
+      'role WorkerTaskRole': [items, dataKeys('kms:Decrypt', 'kms:GenerateDataKey')],
+      'function Api': [
+        items,
+        { Effect: 'Allow', Action: ['ecs:RunTask'], Resource: ['<sst.aws.Task:Worker.taskDefinition>'], Condition: onCluster },
+        {
+          Effect: 'Allow',
+          Action: ['iam:PassRole'],
+          Resource: ['<aws.iam.Role:WorkerTaskRole.arn>', '<sst.aws.Task:Worker.nodes.executionRole.arn>'],
+          Condition: { StringEquals: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com'] } },
+        },
+        dataKeys('kms:Decrypt'),
+        secretKeys('kms:Decrypt', 'kms:GenerateDataKey'),
+      ],
+      'cron Sweeper': [
+        items,
+        { Effect: 'Allow', Action: ['ecs:ListTasks'], Resource: ['*'], Condition: onCluster },
+        { Effect: 'Allow', Action: ['ecs:DescribeTasks', 'ecs:StopTask'], Resource: ['arn:aws:ecs:us-east-1:111122223333:task/Cluster/*'] },
+      ],
+      'function TaskStopped': [items],
+      // Webhooks sign with the tenants' secrets, whose data keys are bound to {tenantId}: none of the
+      // links' credential keys, and the worker cannot unwrap these.
+      'subscriber WebhookStream': [items, secretKeys('kms:Decrypt', 'kms:GenerateDataKey')],
+      'cron WebhookRetry': [items, secretKeys('kms:Decrypt', 'kms:GenerateDataKey')],
+    })
+  })
+
+  it('fails when a grant widens', async () => {
+    const widened = broken((s) => s.replace("'dynamodb:ConditionCheckItem'],", "'dynamodb:ConditionCheckItem', 'dynamodb:Scan'],"))
+    const iam = iamStatements(await evaluateSstConfig(widened))
+    expect(iam['role WorkerTaskRole'][0].Action).toContain('dynamodb:Scan')
+    const noCondition = broken((s) => s.replace("{ test: 'StringLike', variable: 'kms:EncryptionContext:linkId', values: ['lnk_*'] },", ''))
+    expect((iamStatements(await evaluateSstConfig(noCondition))['role WorkerTaskRole'][1].Condition as object)).not.toHaveProperty('StringLike')
   })
 })
 
@@ -45,7 +140,7 @@ describe.skipIf(!existsSync(PLATFORM_TYPES))('sst.config.ts against SST’s plat
   }, 120_000)
 
   it('rejects wrong component args', () => {
-    const r = typecheckSstConfig(broken((s) => s.replace("cpu: '0.5 vCPU'", "cpu: '0.6 vCPU'").replace('url: true', 'urls: true')))
+    const r = typecheckSstConfig(broken((s) => s.replace("cpu: '0.5 vCPU'", "cpu: '0.6 vCPU'").replace('url: { cors: false }', 'urls: { cors: false }')))
     expect(r.ok).toBe(false)
     expect(r.output).toMatch(/0\.6 vCPU/)
     expect(r.output).toMatch(/'urls' does not exist/)

@@ -1,6 +1,6 @@
-import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb'
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { RateLimitedError } from './errors.ts'
-import { isConditionalCheckFailed } from './store/client.ts'
+import { cancellationCodes, isConditionalCheckFailed, transactWrite, type TransactItems } from './store/client.ts'
 import { tableDefinition as T } from './store/table.ts'
 
 /** One fixed-window counter: at most `limit` per `windowSeconds` for `subject`. */
@@ -12,11 +12,20 @@ export interface RateLimit {
   what: string
 }
 
+/** The counter writes that take some limits, for a transaction of the caller's, and what a refusal of some of them means. */
+export interface RateLimitWrites {
+  items: TransactItems
+  /** The 429 for the refused items (indexes into `items`): the refusal that lasts longest decides. */
+  refusal(refused: number[]): RateLimitedError
+}
+
 const rateKey = (subject: string, windowSeconds: number, window: number) => ({ [T.partitionKey]: `RATE#${subject}#${windowSeconds}#${window}`, [T.sortKey]: 'RATE' })
 
 /**
  * Fixed-window counters in the table, so a limit holds across every Lambda instance. Several limits
  * are taken together or not at all: a request refused by one of them uses up none of the others.
+ * `writes()` hands the same counters to a caller that takes them in its own transaction (a create:
+ * the link, its reservation and its counters are written together or not at all).
  */
 export class RateLimiter {
   constructor(
@@ -24,10 +33,9 @@ export class RateLimiter {
     private readonly tableName: string,
   ) {}
 
-  async consume(limits: readonly RateLimit[], now = new Date()): Promise<void> {
-    if (limits.length === 0) return
+  writes(limits: readonly RateLimit[], now = new Date()): RateLimitWrites {
     const seconds = now.getTime() / 1000
-    const updates = limits.map((limit) => {
+    const counters = limits.map((limit) => {
       const window = Math.floor(seconds / limit.windowSeconds)
       const windowEnd = (window + 1) * limit.windowSeconds
       return {
@@ -43,39 +51,33 @@ export class RateLimiter {
         },
       }
     })
-    try {
-      if (updates.length === 1) await this.doc.send(new UpdateCommand(updates[0].update))
-      else await this.transact(updates.map(({ update }) => ({ Update: update })))
-    } catch (error) {
-      const refused = refusedIndexes(error, updates.length)
-      if (!refused) throw error
-      // The refusal that lasts longest decides when a retry can succeed.
-      const worst = refused.map((i) => updates[i]).reduce((a, b) => (b.retryAfter > a.retryAfter ? b : a))
-      throw new RateLimitedError(worst.retryAfter, `Too many ${worst.limit.what} (at most ${worst.limit.limit} ${per(worst.limit.windowSeconds)})`)
+    return {
+      items: counters.map(({ update }) => ({ Update: update })),
+      refusal(refused) {
+        const worst = refused.map((i) => counters[i]).reduce((a, b) => (b.retryAfter > a.retryAfter ? b : a))
+        return new RateLimitedError(worst.retryAfter, `Too many ${worst.limit.what} (at most ${worst.limit.limit} ${per(worst.limit.windowSeconds)})`)
+      },
     }
   }
 
-  /** Concurrent requests touching the same counters cancel each other's transactions: try again. */
-  private async transact(items: NonNullable<TransactWriteCommandInput['TransactItems']>, attempts = 5): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: items }))
-        return
-      } catch (error) {
-        const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []
-        if (attempt >= attempts || !reasons.some((r) => r.Code === 'TransactionConflict')) throw error
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt))
-      }
+  async consume(limits: readonly RateLimit[], now = new Date()): Promise<void> {
+    if (limits.length === 0) return
+    const { items, refusal } = this.writes(limits, now)
+    try {
+      if (items.length === 1) await this.doc.send(new UpdateCommand(items[0].Update!))
+      else await transactWrite(this.doc, items)
+    } catch (error) {
+      const refused = refusedIndexes(error, items.length)
+      if (!refused) throw error
+      throw refusal(refused)
     }
   }
 }
 
-/** Which limits refused the write, or null when the failure was something else. */
+/** Which items refused the write, or null when the failure was something else. */
 function refusedIndexes(error: unknown, count: number): number[] | null {
   if (count === 1) return isConditionalCheckFailed(error) ? [0] : null
-  if ((error as Error).name !== 'TransactionCanceledException') return null
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []
-  const refused = reasons.flatMap((reason, i) => (reason.Code === 'ConditionalCheckFailed' ? [i] : []))
+  const refused = (cancellationCodes(error) ?? []).flatMap((code, i) => (code === 'ConditionalCheckFailed' ? [i] : []))
   // Cancelled for another reason (a conflicting concurrent transaction): not a refusal.
   return refused.length > 0 ? refused : null
 }

@@ -19,8 +19,11 @@ import { isAbsolute, resolve } from 'node:path'
 
 /** The names given to the linked resources in `sst.config.ts`. Both sides import this. */
 export const RESOURCE_NAMES = {
-  table: 'LinkTable',
-  task: 'Worker',
+  /** The table's name (`{ name }`). */
+  table: 'LinkStore',
+  /** How to start a worker task: what `sst.aws.Task#getSSTLink()` exposes, linked without its ecs:* grant. */
+  task: 'WorkerLaunch',
+  /** The KMS key (`{ id, arn }`). */
   key: 'DataKey',
 } as const
 
@@ -85,7 +88,7 @@ export function resolveRuntimeConfig(env: Env = process.env): ResolvedRuntimeCon
   }
 }
 
-/** What `sst.aws.Task#getSSTLink()` exposes. */
+/** What `sst.aws.Task#getSSTLink()` exposes (sst.config.ts links the same properties as RESOURCE_NAMES.task). */
 interface SstTaskLink {
   cluster: string
   taskDefinition: string

@@ -1,8 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
-import { cors } from 'hono/cors'
 import type { AppDeps, AppEnv } from './deps.ts'
 import { requireJsonBody } from './content-type.ts'
+import { browserCors } from './cors.ts'
 import { errorResponse, handleError } from './errors.ts'
 import { requestLog } from './request-log.ts'
 import { brandingRoutes } from './routes/branding.ts'
@@ -25,17 +25,7 @@ const OPENAPI_CONFIG = {
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>()
   app.use('*', requestLog(deps.logger))
-  // Browser apps poll with a client token. Credentials travel as bearer headers, never cookies,
-  // so any origin may call; the token is what grants access.
-  app.use(
-    '/v1/*',
-    cors({
-      origin: '*',
-      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match'],
-      exposeHeaders: ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', 'X-QR-Sequence', 'X-QR-Expires-At'],
-      maxAge: 600,
-    }),
-  )
+  app.use('/v1/*', browserCors())
   app.use('/v1/*', async (c, next) => {
     await next()
     c.header('Cache-Control', 'no-store')

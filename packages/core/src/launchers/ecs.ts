@@ -1,76 +1,92 @@
-import { createHash } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { RunTaskCommand, type ECSClient, type Failure, type RunTaskCommandOutput } from '@aws-sdk/client-ecs'
 import type { Logger } from 'pino'
-import type { LaunchRequest, LinkLauncher } from '../launcher.ts'
+import type { LaunchOutcome, LaunchRequest, LinkLauncher } from '../launcher.ts'
 import type { EcsTaskConfig } from '../runtime-config.ts'
+import { ECS_STARTED_BY } from './ecs-names.ts'
 import { LaunchError } from './errors.ts'
 
 /** The task to run (`containerName` is the worker container, whose environment gets LINK_ID / WORKER_MODE). */
 export interface EcsLauncherOptions extends EcsTaskConfig {
   ecs: ECSClient
   /**
-   * Total RunTask HTTP attempts per launch, counting the SDK client's own retries (read from each
-   * reply's `$metadata.attempts`), so a throttled launch never runs maxAttempts × the client's.
+   * How long one launch may keep retrying throttled or failed RunTask calls. It must end inside
+   * the API request that waits for it (the API Lambda's timeout is 15 s).
    */
-  maxAttempts?: number
-  /** First back-off between our own attempts; doubles each time, with jitter. */
+  budgetMs?: number
+  /** "No task was started" answers (`failures[]`, e.g. no capacity in a zone) tried before giving up. */
+  maxPlacements?: number
+  /** First back-off; doubles per retry up to `maxDelayMs`; each wait is drawn at random below it (full jitter). */
   retryDelayMs?: number
+  maxDelayMs?: number
   logger?: Logger
 }
 
-/** ECS `startedBy`: lets operators list (and stop) every worker task this service started. */
-export const ECS_STARTED_BY = 'wa-link-broker'
+export { ECS_STARTED_BY }
+
+export const DEFAULT_LAUNCH_BUDGET_MS = 8_000
 
 /**
- * Starts a link's worker as a Fargate task. Capacity shortfalls (`failures[]` in a 200 reply)
- * and throttling are retried with back-off; anything else fails the launch at once.
+ * Starts a link's worker as a Fargate task.
+ *
+ * - Each launch is a new request to ECS with a fresh `clientToken`: ECS answers a repeated token
+ *   (for 24 h) with the task it first started, so a deterministic token would make a second
+ *   logout of the same link a no-op.
+ * - A throttled or failed call (the account allows about 20 RunTask calls a second) is retried
+ *   under the same token with jittered exponential back-off until `budgetMs` runs out: if ECS did
+ *   start a task for a call whose answer was lost, the retry returns that task rather than a second.
+ * - A `failures[]` answer means nothing was started: the next placement is a new request (new token).
  */
 export class EcsLauncher implements LinkLauncher {
-  private readonly maxAttempts: number
+  private readonly budgetMs: number
+  private readonly maxPlacements: number
   private readonly retryDelayMs: number
+  private readonly maxDelayMs: number
 
   constructor(private readonly options: EcsLauncherOptions) {
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3)
-    this.retryDelayMs = options.retryDelayMs ?? 1000
+    this.budgetMs = options.budgetMs ?? DEFAULT_LAUNCH_BUDGET_MS
+    this.maxPlacements = Math.max(1, options.maxPlacements ?? 3)
+    this.retryDelayMs = options.retryDelayMs ?? 100
+    this.maxDelayMs = options.maxDelayMs ?? 2_000
   }
 
-  async launch({ linkId, mode }: LaunchRequest): Promise<void> {
+  async launch({ linkId, mode }: LaunchRequest): Promise<LaunchOutcome> {
     const { logger } = this.options
+    const deadline = Date.now() + this.budgetMs
     const problems: string[] = []
-    let attempts = 0
-    // Rounds advance only after ECS answered "no task started" (failures[]); a throttled or lost
-    // request is retried under the same token, so if ECS did start a task we never start a second.
-    let round = 0
-    while (attempts < this.maxAttempts) {
-      if (attempts > 0) await this.backoff(attempts)
+    let calls = 0
+    let placements = 0
+    let clientToken = randomUUID()
+    for (let retry = 0; ; retry++) {
       let reply: RunTaskCommandOutput
+      calls++
       try {
-        reply = await this.options.ecs.send(this.runTask(linkId, mode, round))
+        reply = await this.options.ecs.send(this.runTask(linkId, mode, clientToken), { abortSignal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) })
       } catch (error) {
-        attempts += attemptsOf(error)
         const problem = describeError(error)
         if (!isRetryable(error)) throw new LaunchError(`ECS RunTask failed: ${problem}`, { cause: error })
         problems.push(problem)
-        logger?.warn({ worker: linkId, mode, attempts, problem }, 'ECS RunTask throttled; retrying')
+        logger?.warn({ worker: linkId, mode, calls, problem }, 'ECS RunTask throttled or failed; retrying under the same token')
+        if (!(await this.backoff(retry, deadline))) break
         continue
       }
-      attempts += attemptsOf(reply)
       const started = reply.tasks?.[0]
-      if (started && !reply.failures?.length) {
-        logger?.info({ worker: linkId, mode, taskArn: started.taskArn, attempts }, 'worker task started')
-        return
+      if (started?.taskArn && !reply.failures?.length) {
+        logger?.info({ worker: linkId, mode, taskArn: started.taskArn, calls }, 'worker task started')
+        return { taskArn: started.taskArn }
       }
-      round++
       const problem = reply.failures?.length ? reply.failures.map(describeFailure).join('; ') : 'no task was started'
       problems.push(problem)
-      logger?.warn({ worker: linkId, mode, attempts, problem }, 'ECS RunTask could not place the task; retrying')
+      logger?.warn({ worker: linkId, mode, calls, problem }, 'ECS RunTask could not place the task')
+      if (++placements >= this.maxPlacements || !(await this.backoff(retry, deadline))) break
+      clientToken = randomUUID() // nothing was started: the next placement is a new request
     }
     throw new LaunchError(
-      `ECS RunTask did not start a worker after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${[...new Set(problems)].join('; ')}`,
+      `ECS RunTask did not start a worker (${calls} call${calls === 1 ? '' : 's'} in ${((this.budgetMs - Math.max(0, deadline - Date.now())) / 1000).toFixed(1)} s): ${[...new Set(problems)].join('; ')}`,
     )
   }
 
-  private runTask(linkId: string, mode: string, round: number): RunTaskCommand {
+  private runTask(linkId: string, mode: string, clientToken: string): RunTaskCommand {
     const o = this.options
     return new RunTaskCommand({
       cluster: o.cluster,
@@ -96,35 +112,30 @@ export class EcsLauncher implements LinkLauncher {
         ],
       },
       startedBy: ECS_STARTED_BY,
-      clientToken: ecsClientToken(linkId, mode, round),
+      clientToken,
     })
   }
 
-  private backoff(attempts: number): Promise<void> {
-    const ceiling = Math.min(this.retryDelayMs * 2 ** (attempts - 1), 20_000)
-    return new Promise((resolve) => setTimeout(resolve, ceiling / 2 + Math.random() * (ceiling / 2)))
+  /** Waits before the next call; false when that would pass the deadline. */
+  private async backoff(retry: number, deadline: number): Promise<boolean> {
+    const ceiling = Math.min(this.retryDelayMs * 2 ** retry, this.maxDelayMs)
+    const wait = Math.random() * ceiling
+    if (Date.now() + wait >= deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, wait))
+    return true
   }
-}
-
-/** Deterministic per link, mode and round, so a repeated launch of the same link is deduplicated by ECS. ≤ 64 chars. */
-export function ecsClientToken(linkId: string, mode: string, round: number): string {
-  return createHash('sha256').update(`${ECS_STARTED_BY}\n${linkId}\n${mode}\n${round}`).digest('base64url')
 }
 
 function describeFailure(failure: Failure): string {
   return [failure.reason ?? 'unknown reason', failure.detail].filter(Boolean).join(': ')
 }
 
-type SdkError = Error & { $retryable?: unknown; $metadata?: { httpStatusCode?: number; attempts?: number } }
-
-function attemptsOf(outcome: unknown): number {
-  return Math.max(1, (outcome as SdkError)?.$metadata?.attempts ?? 1)
-}
+type SdkError = Error & { $retryable?: unknown; $metadata?: { httpStatusCode?: number } }
 
 function isRetryable(error: unknown): boolean {
   const e = error as SdkError
   const status = e?.$metadata?.httpStatusCode ?? 0
-  return Boolean(e?.$retryable) || /Throttl|TooManyRequests/i.test(e?.name ?? '') || status === 429 || status >= 500
+  return Boolean(e?.$retryable) || /Throttl|TooManyRequests|TimeoutError|AbortError/i.test(e?.name ?? '') || status === 429 || status >= 500
 }
 
 function describeError(error: unknown): string {

@@ -46,6 +46,8 @@ export interface Link {
   /** Fencing token of the worker that holds the link; a worker whose token is stale can never write. */
   leaseToken: number
   heartbeatAt: string | null
+  /** The ECS task last started for the link (set when RunTask returns it; absent locally). */
+  taskArn?: string | null
   /** SHA-256 (hex) of the client tokens handed out for this link. */
   clientTokenHashes: string[]
   /** The ended (or logged-out) link this one starts over for (`POST /v1/links {relinkOf}`). */

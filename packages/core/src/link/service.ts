@@ -7,7 +7,8 @@ import type { LinkLauncher } from '../launcher.ts'
 import type { ExportedAuthState } from '../auth-state/dynamodb-auth-state.ts'
 import { DEFAULT_TENANT_LIMITS, MAX_CLIENT_TOKENS_PER_LINK, PHONE_CODE_WINDOWS, type TenantLimits } from '../limits.ts'
 import type { RateLimit, RateLimiter } from '../rate-limit.ts'
-import { StaleLinkError, type LinkStore } from '../store/link-store.ts'
+import { InProgressSetFull } from '../store/in-progress.ts'
+import { StaleLinkError, type CreateGuard, type IdempotencyRecord, type LinkStore } from '../store/link-store.ts'
 import { linkEnding } from './endings.ts'
 import { effectiveStatus, type Link, type LinkMethod } from './link.ts'
 import { IN_PROGRESS_STATUSES, isFinal, type LinkStatus } from './status.ts'
@@ -75,14 +76,6 @@ export class LinkService {
     const phoneNumber = input.phoneNumber ?? old?.phoneNumber ?? null
     if (method === 'code' && !phoneNumber) throw new ValidationError('phoneNumber', 'is required when method is "code"')
     const now = this.now()
-    await this.ensureCapacity(tenantId, now)
-    await this.deps.rateLimiter?.consume(
-      [
-        { subject: `create#${tenantId}`, limit: this.limits.createPerMinute, windowSeconds: 60, what: 'links started by this tenant' },
-        ...(method === 'code' && phoneNumber ? phoneCodeLimits(phoneNumber) : []),
-      ],
-      now,
-    )
     const { token, hash } = newClientToken()
     const link: Link = {
       id: newLinkId(),
@@ -108,7 +101,10 @@ export class LinkService {
       relinkedTo: null,
     }
     const idempotency = idempotencyKey ? { key: idempotencyKey, requestHash, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } : undefined
-    const result = await this.deps.store.create(link, idempotency, RELINKABLE_STATUSES)
+    const result = await this.store(link, idempotency, [
+      { subject: `create#${tenantId}`, limit: this.limits.createPerMinute, windowSeconds: 60, what: 'links started by this tenant' },
+      ...(method === 'code' && phoneNumber ? phoneCodeLimits(phoneNumber) : []),
+    ])
     if (!result.created) {
       // Lost a race with a concurrent request carrying the same key.
       const replay = await this.replay(tenantId, idempotencyKey!, requestHash)
@@ -143,13 +139,30 @@ export class LinkService {
     return { link, clientToken: token, replayed: true }
   }
 
-  /** The per-tenant cap on links in progress at once, counted from the links themselves. */
-  private async ensureCapacity(tenantId: string, now: Date): Promise<void> {
-    const { count, firstDeadline } = await this.deps.store.countInProgress(tenantId, now, MAX_TTL_SECONDS)
-    if (count < this.limits.activeLinks) return
-    // A slot surely frees when the first of them reaches its deadline (sooner if one finishes).
-    const retryAfter = Math.max(1, Math.ceil((Date.parse(firstDeadline!) - now.getTime()) / 1000))
-    throw new RateLimitedError(retryAfter, `Too many links in progress for this tenant (at most ${this.limits.activeLinks} at once)`)
+  /**
+   * Creates the link with its rate counters and its place among the tenant's links in progress, all
+   * in one transaction: a request refused by any of them uses up none of the others. A full set of
+   * links in progress is pruned of finished ones once, then the create is tried again.
+   */
+  private async store(link: Link, idempotency: IdempotencyRecord | undefined, rateLimits: RateLimit[]) {
+    const { store, rateLimiter } = this.deps
+    for (let pruned = false; ; pruned = true) {
+      const guards: CreateGuard[] = [
+        { items: [store.inProgress.reservation(link.tenantId, link.id, this.limits.activeLinks)], refusal: () => new InProgressSetFull() },
+        ...(rateLimiter && rateLimits.length ? [rateLimiter.writes(rateLimits, this.now())] : []),
+      ]
+      try {
+        return await store.create(link, { idempotency, relinkableFrom: RELINKABLE_STATUSES, guards })
+      } catch (error) {
+        if (!(error instanceof InProgressSetFull)) throw error
+        const now = this.now()
+        const { live, firstDeadline } = await store.inProgress.prune(link.tenantId, now)
+        if (!pruned && live < this.limits.activeLinks) continue
+        // A slot surely frees when the first of them reaches its deadline (sooner if one finishes).
+        const retryAfter = firstDeadline ? Math.max(1, Math.ceil((Date.parse(firstDeadline) - now.getTime()) / 1000)) : 1
+        throw new RateLimitedError(retryAfter, `Too many links in progress for this tenant (at most ${this.limits.activeLinks} at once)`)
+      }
+    }
   }
 
   /**
@@ -158,7 +171,8 @@ export class LinkService {
    */
   private async launch(link: Link, mode: 'link' | 'logout'): Promise<Link> {
     try {
-      await this.deps.launcher.launch({ linkId: link.id, mode })
+      const started = await this.deps.launcher.launch({ linkId: link.id, mode })
+      if (started?.taskArn) await this.recordTask(link.id, started.taskArn)
       return link
     } catch (error) {
       this.deps.logger.error({ linkId: link.id, mode, err: { name: (error as Error).name, message: (error as Error).message } }, 'worker launch failed')
@@ -169,6 +183,11 @@ export class LinkService {
         throw e
       })
     }
+  }
+
+  /** The task ARN lets the task-stopped rule settle the link at once; without it the sweeper still will. */
+  private async recordTask(linkId: string, taskArn: string): Promise<void> {
+    await this.deps.store.recordTask(linkId, taskArn).catch((err) => this.deps.logger.warn({ err, linkId, taskArn }, 'could not record the worker task on the link'))
   }
 
   /** The link if this principal may read it; otherwise NotFound (never Forbidden: no existence oracle). */

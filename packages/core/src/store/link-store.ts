@@ -14,7 +14,8 @@ import { eraseAuthState } from '../auth-state/dynamodb-auth-state.ts'
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts'
 import type { Link, LinkViewSource } from '../link/link.ts'
 import { canTransition, FINAL_STATUSES, IN_PROGRESS_STATUSES, isFinal, isInProgress, type LinkStatus } from '../link/status.ts'
-import { isConditionalCheckFailed } from './client.ts'
+import { cancellationCodes, isConditionalCheckFailed, transactWrite, type TransactItems } from './client.ts'
+import { InProgressLinks } from './in-progress.ts'
 import { ACTIVITY_SORT, activityPartition, activityPartitions, activityShard, tableDefinition as T } from './table.ts'
 
 /** Consistent reads of index candidates in flight at once. */
@@ -135,6 +136,19 @@ export interface IdempotencyRecord {
   ttlSeconds: number
 }
 
+/** Conditional writes taken with a create, all or none; `refusal` gets the indexes (into `items`) that refused. */
+export interface CreateGuard {
+  items: TransactItems
+  refusal(refused: number[]): Error
+}
+
+export interface CreateOptions {
+  idempotency?: IdempotencyRecord
+  /** For a relink: the statuses the old link may be in. */
+  relinkableFrom?: readonly LinkStatus[]
+  guards?: CreateGuard[]
+}
+
 export interface ListOptions {
   status?: LinkStatus
   limit: number
@@ -143,24 +157,28 @@ export interface ListOptions {
 }
 
 export class LinkStore {
+  /** Each tenant's set of links in progress, for the cap on them (see InProgressLinks). */
+  readonly inProgress: InProgressLinks
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.inProgress = new InProgressLinks(doc, tableName)
+  }
 
   /**
-   * Stores a new link; with an idempotency record, and for a relink (`link.relinkOf`, which must
-   * still be in one of `relinkableFrom` and not relinked yet) the old link's pointer to the new one:
-   * all are written or none.
+   * Stores a new link, and in the same transaction (all are written or none): its idempotency
+   * record; for a relink (`link.relinkOf`, which must still be in one of `relinkableFrom` and not
+   * relinked yet) the old link's pointer to the new one; and the caller's guards — conditional
+   * writes such as rate counters and the in-progress reservation, each group of which throws its
+   * own error when one of its conditions refuses.
    */
-  async create(
-    link: Link,
-    idempotency?: IdempotencyRecord,
-    relinkableFrom: readonly LinkStatus[] = [],
-  ): Promise<{ created: true } | { created: false; linkId: string; requestHash: string }> {
+  async create(link: Link, options: CreateOptions = {}): Promise<{ created: true } | { created: false; linkId: string; requestHash: string }> {
+    const { idempotency, relinkableFrom = [], guards = [] } = options
     const now = new Date()
     const putLink = { TableName: this.tableName, Item: toItem(link, now), ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': T.partitionKey } }
-    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [{ Put: putLink }]
+    const items: TransactItems = [{ Put: putLink }]
     if (idempotency) {
       items.push({
         Put: {
@@ -171,6 +189,7 @@ export class LinkStore {
         },
       })
     }
+    const relinkAt = items.length
     if (link.relinkOf) {
       const values: Record<string, unknown> = { ':new': link.id, ':one': 1, ':now': now.toISOString(), ':tenant': link.tenantId, ':null': null }
       relinkableFrom.forEach((s, i) => (values[`:from${i}`] = s))
@@ -185,23 +204,31 @@ export class LinkStore {
         },
       })
     }
+    const guardAt = guards.map((guard) => {
+      const at = items.length
+      items.push(...guard.items)
+      return at
+    })
     if (items.length === 1) {
       await this.doc.send(new PutCommand(putLink))
       return { created: true }
     }
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items }))
+      await transactWrite(this.doc, items)
       return { created: true }
     } catch (error) {
-      if ((error as Error).name !== 'TransactionCanceledException') throw error
+      const codes = cancellationCodes(error)
+      if (!codes) throw error
       if (idempotency) {
         const existing = await this.findIdempotency(link.tenantId, idempotency.key)
         if (existing) return { created: false, ...existing }
       }
-      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []
-      if (link.relinkOf && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') {
-        throw new ConflictError('not_relinkable', 'The link was relinked or changed meanwhile; read it and try again.')
-      }
+      const refused = (i: number) => codes[i] === 'ConditionalCheckFailed'
+      if (link.relinkOf && refused(relinkAt)) throw new ConflictError('not_relinkable', 'The link was relinked or changed meanwhile; read it and try again.')
+      guards.forEach((guard, g) => {
+        const indexes = guard.items.map((_, i) => i).filter((i) => refused(guardAt[g] + i))
+        if (indexes.length > 0) throw guard.refusal(indexes)
+      })
       throw error
     }
   }
@@ -277,6 +304,23 @@ export class LinkStore {
     return this.conditionalUpdate(id, 'SET #hb = :hb, #ask = :ask', ['#lease = :fence', `#status IN (${live})`], names, values)
   }
 
+  /**
+   * Remembers the ECS task started for the link, so that its stop can be matched to the link.
+   * Bookkeeping, not a visible change: no `version`, no `updatedAt`, no index is rewritten.
+   */
+  async recordTask(id: string, taskArn: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: linkKey(id),
+        UpdateExpression: 'SET #task = :task',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#task': 'taskArn', '#pk': T.partitionKey },
+        ExpressionAttributeValues: { ':task': taskArn },
+      }),
+    )
+  }
+
   private async conditionalUpdate(id: string, expression: string, conditions: string[], names: Record<string, string>, values: Record<string, unknown>): Promise<Link> {
     try {
       const res = await this.doc.send(
@@ -341,40 +385,6 @@ export class LinkStore {
       }
     }
     throw new ConflictError('idempotency_conflict', 'Too many concurrent requests with this Idempotency-Key; try again.')
-  }
-
-  /**
-   * How many of a tenant's links are in progress now (not final, not linked, deadline not passed),
-   * and when the first of them reaches its deadline. Counted from the links themselves, so the
-   * number cannot drift: only links created within `maxLifetimeSeconds` can still be in progress,
-   * so only those are read (the per-tenant create limit bounds how many that is).
-   */
-  async countInProgress(tenantId: string, now: Date, maxLifetimeSeconds: number): Promise<{ count: number; firstDeadline: string | null }> {
-    const since = new Date(now.getTime() - maxLifetimeSeconds * 1000).toISOString()
-    const values: Record<string, unknown> = { ':gpk': tenantPartition(tenantId), ':since': since, ':now': now.toISOString() }
-    IN_PROGRESS_STATUSES.forEach((s, i) => (values[`:live${i}`] = s))
-    const pages = paginateQuery(
-      { client: this.doc },
-      {
-        TableName: this.tableName,
-        IndexName: T.tenantIndex.name,
-        KeyConditionExpression: '#gpk = :gpk AND #gsk >= :since',
-        FilterExpression: `#status IN (${IN_PROGRESS_STATUSES.map((_, i) => `:live${i}`).join(', ')}) AND #expiresAt > :now`,
-        ProjectionExpression: '#expiresAt',
-        ExpressionAttributeNames: { '#gpk': T.tenantIndex.partitionKey, '#gsk': T.tenantIndex.sortKey, '#status': 'status', '#expiresAt': 'expiresAt' },
-        ExpressionAttributeValues: values,
-      },
-    )
-    let count = 0
-    let firstDeadline: string | null = null
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        count++
-        const deadline = item.expiresAt as string
-        if (!firstDeadline || deadline < firstDeadline) firstDeadline = deadline
-      }
-    }
-    return { count, firstDeadline }
   }
 
   /** Claimed links still in progress whose last heartbeat is older than `before`. */

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
-import { etag } from 'hono/etag'
 import { normalizePhoneNumber, toLinkView } from '@wa-link-broker/core'
 import { authenticate, tenantOf } from '../auth.ts'
+import { conditionalGet } from '../cors.ts'
 import type { AppDeps } from '../deps.ts'
 import { linkPageUrl } from '../page/url.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
@@ -58,7 +58,7 @@ export function linkRoutes({ links, apiKeys, local }: AppDeps) {
       summary: 'Read a link (tenant key or its client token)',
       description: 'Sends an ETag; `If-None-Match` gives 304. Poll again after `pollAfterMs`.',
       security: bearerSecurity,
-      middleware: [etag(), tenantOrClient] as const,
+      middleware: [conditionalGet(), tenantOrClient] as const,
       request: { params: LinkIdParamSchema },
       responses: {
         200: { description: 'The link.', content: { 'application/json': { schema: LinkSchema } } },
