@@ -96,6 +96,33 @@ describe('the shipped handlers, packaged as SST packages them, against DynamoDB 
     expect(first.stdout + read.stdout).not.toContain(key)
   })
 
+  it('api: the hosted link page at the pageUrl a create answers, its CSP, and its script and style, as deployed', async () => {
+    const { dir, env } = packageLikeSst(dirOf('api'), links())
+    const create = functionUrlEvent('POST', '/v1/links', { headers: { authorization: `Bearer ${key}` }, body: '{}' })
+    const created = await invokeShipped(dir, [create], { ...env, ...endpoints() })
+    const { link, pageUrl } = JSON.parse((created.results[0] as { value: { body: string } }).value.body)
+    const page = new URL(pageUrl)
+    expect(page.origin).toBe(`https://${create.headers.host}`)
+    expect(page.pathname).toBe(`/link/${link.id}`)
+    expect(page.hash).toMatch(/^#token=lct_/)
+
+    const html = await invokeShipped(dir, [functionUrlEvent('GET', page.pathname)], { ...env, ...endpoints() })
+    expect(html.stderr).toBe('')
+    const [answer] = html.results.map((r) => (r.ok ? r.value : expect.fail(r.error)))
+    expect(answer.statusCode).toBe(200)
+    const headers = Object.fromEntries(Object.entries(answer.headers as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]))
+    expect(headers['content-type']).toMatch(/^text\/html/)
+    expect(headers['content-security-policy']).toMatch(/script-src 'self'/)
+    const assets = [...String(answer.body).matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1])
+    expect(assets.some((a) => a.endsWith('.js'))).toBe(true)
+    expect(assets.some((a) => a.endsWith('.css'))).toBe(true)
+    const served = await invokeShipped(dir, assets.map((a) => functionUrlEvent('GET', a)), { ...env, ...endpoints() })
+    for (const r of served.results.map((r) => (r.ok ? r.value : expect.fail(r.error)))) {
+      expect(r.statusCode).toBe(200)
+      expect(String(r.body).length).toBeGreaterThan(1000)
+    }
+  })
+
   it('sweeper: the event CronV2 delivers (sweeps the table, lists the cluster’s worker tasks)', async () => {
     const { dir, env } = packageLikeSst(dirOf('sweeper'), links())
     const listed = ecs.calls.length
