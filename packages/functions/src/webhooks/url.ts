@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { outboundPolicy } from './sender.ts'
+import { outboundPolicy } from './policy.ts'
 
 /**
  * Why a link cannot carry this webhook URL, or null when it can. In AWS: `https://` and a domain
