@@ -89,8 +89,8 @@ describe('POST /v1/links', () => {
     [{ ttlSeconds: 1.5 }, 'ttlSeconds'],
     [{ ttlSeconds: 99999 }, 'ttlSeconds'],
     [{ colour: 'blue' }, 'colour'],
-    [[1, 2], 'json'],
-    [null, 'json'],
+    [[1, 2], 'body'],
+    [null, 'body'],
   ])('rejects %j with 400 naming %s', async (json, field) => {
     await expectError(await api.request('/v1/links', { method: 'POST', key, json }), 400, 'invalid_input', field)
   })

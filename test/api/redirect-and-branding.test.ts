@@ -80,6 +80,8 @@ describe('/v1/branding', () => {
     [{ name: 'x'.repeat(61) }, 'name'],
     [{ name: '   ' }, 'name'],
     [{ name: 7 }, 'name'],
+    [{ name: 'a\u0000b' }, 'name'],
+    [{ name: 'Acme\u202eMRC' }, 'name'],
     [{ accentColor: 'blue' }, 'accentColor'],
     [{ accentColor: '#abc' }, 'accentColor'],
     [{ accentColor: '#12345g' }, 'accentColor'],

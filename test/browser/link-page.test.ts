@@ -43,6 +43,10 @@ describe('the hosted link page, in Chromium', () => {
     try {
       await screen(page, 'qr')
       expect(await page.textContent('#app')).toContain('Link a device')
+      // The token leaves the address bar once read, and a reload still opens the link.
+      expect(page.url()).toBe(`${e2e.stack.url}/link/${id}`)
+      await page.reload()
+      await screen(page, 'qr')
       // The page polls with If-None-Match: while nothing changes, the answer is a bodiless 304.
       await page.waitForResponse((r) => r.url().endsWith(`/v1/links/${id}`) && r.status() === 304, { timeout: 5_000 })
       expect(await page.textContent('.expires')).toMatch(/New code in \d:\d\d/)

@@ -111,7 +111,8 @@ describe('back to the SaaS: redirectUrl', () => {
       await e2e.request(`/v1/links/${id}`, { method: 'DELETE' })
       await page.waitForSelector('[data-screen="ended"]')
       await page.waitForTimeout(3_500)
-      expect(page.url()).toBe(pageUrl)
+      // Still the page (its token fragment was taken out of the address bar once read).
+      expect(page.url()).toBe(pageUrl.split('#')[0])
       expect(await page.textContent('#app')).toContain('This link was cancelled')
       for (const url of requests) expect(new URL(url).origin).toBe(new URL(e2e.stack.url).origin)
     } finally {
@@ -159,6 +160,30 @@ describe('in a frame: postMessage', () => {
     } finally {
       await context.close()
       await stranger.context.close()
+    }
+  })
+})
+
+describe('in a React Native WebView: its bridge', () => {
+  it('hands the app every status change, as JSON, on window.ReactNativeWebView', async () => {
+    const { id, clientToken, pageUrl } = await e2e.createLink()
+    const { page, context } = await phonePage(browser)
+    // What react-native-webview injects before the page's scripts run.
+    await page.addInitScript(() => {
+      const got: string[] = []
+      Object.assign(window, { got, ReactNativeWebView: { postMessage: (data: string) => got.push(data) } })
+    })
+    try {
+      await page.goto(pageUrl)
+      await page.waitForSelector('[data-screen="qr"]')
+      await e2e.request(`/v1/links/${id}`, { method: 'DELETE' })
+      await page.waitForSelector('[data-screen="ended"]')
+      const got = ((await page.evaluate('window.got')) as string[]).map((m) => JSON.parse(m))
+      expect(got.at(-1)).toEqual({ type: 'wa-link-broker:link', linkId: id, status: 'cancelled', error: 'cancelled' })
+      expect(got.map((m) => m.status)).toContain('awaiting_scan')
+      expect(JSON.stringify(got)).not.toContain(clientToken)
+    } finally {
+      await context.close()
     }
   })
 })

@@ -28,7 +28,8 @@ export function validationFailed(c: Context, error: ZodError, target: string) {
   if (issue?.code === 'unrecognized_keys') {
     return errorResponse(c, 400, 'invalid_input', `${issue.keys.join(', ')}: unknown field`, [...issue.path, issue.keys[0]].join('.'))
   }
-  const field = issue?.path.length ? issue.path.join('.') : target
+  // A body that is not the right shape at all (an array, a string) names the body, not zod's "json".
+  const field = issue?.path.length ? issue.path.join('.') : target === 'json' ? 'body' : target
   return errorResponse(c, 400, 'invalid_input', `${field}: ${issue?.message ?? 'is invalid'}`, field)
 }
 

@@ -104,7 +104,14 @@ export const CreatedLinkSchema = z
   })
   .openapi('CreatedLink')
 
-const brandName = z.string().trim().min(1).max(BRANDING_LIMITS.name).openapi({ description: '"Link WhatsApp to <name>".', example: 'Acme CRM' })
+const brandName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(BRANDING_LIMITS.name)
+  // Shown to people in a heading: no control or invisible formatting characters.
+  .regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u, 'must be plain text (no control characters)')
+  .openapi({ description: '"Link WhatsApp to <name>".', example: 'Acme CRM' })
 const accentColor = z.string().regex(ACCENT_COLOR_PATTERN, 'must be a colour as #RRGGBB').openapi({ description: 'Header and accents; text on it is black or white, whichever reads.', example: '#0a7cff' })
 
 export const BrandingSchema = z

@@ -11,8 +11,28 @@ import { NO_ACCESS, screenFor, type Screen } from './view.ts'
 const app = document.getElementById('app')!
 const notice = document.getElementById('notice')!
 const linkId = decodeURIComponent(location.pathname.split('/').pop() ?? '')
-const token = new URLSearchParams(location.hash.slice(1)).get('token')
+const token = takeToken()
 const framed = window.parent !== window
+/** React Native's WebView hands the page a bridge to the app; other webviews are top-level pages. */
+const nativeBridge = (window as { ReactNativeWebView?: { postMessage(data: string): void } }).ReactNativeWebView
+
+/**
+ * The token from the fragment, which then leaves the address bar (and the history, and a shared
+ * screen): it is kept for this tab only, so a reload still works. Where the tab has no storage (a
+ * sandboxed frame), the fragment stays, or a reload would lose access.
+ */
+function takeToken(): string | null {
+  const key = `wa-link-broker:${location.pathname}`
+  const fromUrl = new URLSearchParams(location.hash.slice(1)).get('token')
+  try {
+    if (!fromUrl) return sessionStorage.getItem(key)
+    sessionStorage.setItem(key, fromUrl)
+    history.replaceState(history.state, '', location.pathname + location.search)
+  } catch {
+    // No storage here: keep the token where it is.
+  }
+  return fromUrl
+}
 
 let shown = ''
 function show(screen: Screen): void {
@@ -31,6 +51,7 @@ function report(link: Link): void {
   if (link.status !== lastStatus) {
     lastStatus = link.status
     if (framed) window.parent.postMessage(linkPageMessage(link), messageTarget(link))
+    nativeBridge?.postMessage(JSON.stringify(linkPageMessage(link)))
   }
   // In a frame the embedding app decides what comes next (it has the message); the page stays.
   const target = framed ? null : returnUrl(link)
