@@ -10,8 +10,10 @@
  *   IAM statements are written out below (check:infra asserts them exactly).
  * - Worker: a one-off Fargate task (arm64, 0.5 vCPU / 1 GB) the API starts with RunTask;
  *   WorkerHosts: the warm-host service (WORKER_MODE=host), its count per stage.
- * - Api, Sweeper (one-minute schedule), TaskStopped (EventBridge: a worker task stopped): Lambdas
- *   deployed from the bundles `npm run build` writes, which this config runs first.
+ * - Api, Sweeper (one-minute schedule), TaskStopped (EventBridge: a worker task stopped),
+ *   WebhookStream (the table's stream subscriber: link events → signed deliveries), WebhookRetry
+ *   (one-minute schedule: webhook retries): Lambdas deployed from the bundles `npm run build`
+ *   writes, which this config runs first.
  *
  * Nothing secret is linked: linked values reach the task as plaintext SST_RESOURCE_* variables in
  * the task definition, so only names, ids and ARNs go there. No top-level imports (SST forbids
@@ -66,7 +68,7 @@ export default $config({
         ]),
       ),
       ttl: tableDefinition.ttlAttribute,
-      // For the webhook dispatcher to come; core's definition asks for NEW_AND_OLD_IMAGES.
+      // Webhook events are derived from it (WebhookStream below); core's definition asks for NEW_AND_OLD_IMAGES.
       stream,
       deletionProtection: prod,
       transform: {
@@ -103,6 +105,16 @@ export default $config({
       conditions: [
         { test: 'ForAllValues:StringEquals', variable: 'kms:EncryptionContextKeys', values: ['linkId'] },
         { test: 'StringLike', variable: 'kms:EncryptionContext:linkId', values: ['lnk_*'] },
+      ],
+    })
+    // Tenants' webhook signing secrets have data keys of their own, bound by the context {tenantId}:
+    // a role that may unwrap these cannot unwrap a link's credentials, and the worker cannot unwrap these.
+    const secretKeyCalls = (actions: string[]): Statement => ({
+      actions,
+      resources: [kmsKey.arn],
+      conditions: [
+        { test: 'ForAllValues:StringEquals', variable: 'kms:EncryptionContextKeys', values: ['tenantId'] },
+        { test: 'StringLike', variable: 'kms:EncryptionContext:tenantId', values: ['*'] },
       ],
     })
     const iamPolicy = (statements: Statement[]) =>
@@ -226,7 +238,8 @@ export default $config({
       // Access-Control-Allow-Origin.
       url: { cors: false },
       link: [tableLink, workerLaunch, dataKey],
-      permissions: [tableItems, ...startWorkers, dataKeyCalls(['kms:Decrypt'])],
+      // Credentials export (Decrypt); the webhook secret, created on first read and on rotation.
+      permissions: [tableItems, ...startWorkers, dataKeyCalls(['kms:Decrypt']), secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])],
       environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn, WARM_WORKERS: String(warmWorkers) },
     })
 
@@ -283,6 +296,33 @@ export default $config({
       function: taskStopped.name,
       principal: 'events.amazonaws.com',
       sourceArn: stoppedRule.arn,
+    })
+
+    // ---- Webhooks: the table's stream subscriber records each link change's events and makes
+    // their first delivery attempt; a one-minute Cron makes the retries. Deliveries go to the
+    // public internet from Lambda's own network (no VPC); non-public addresses are refused in code.
+    // Both sign with the tenants' secrets (created at delivery when a tenant never read theirs).
+    const webhookFunction = {
+      runtime: 'nodejs22.x' as const,
+      architecture: 'arm64' as const,
+      memory: '256 MB' as const,
+      // A run starts no attempt after 40 s (DEFAULT_BUDGET_MS); one attempt takes at most 10 s.
+      timeout: '60 seconds' as const,
+      link: [tableLink, dataKey],
+      permissions: [tableItems, secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])],
+      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
+    }
+    table.subscribe(
+      'WebhookStream',
+      { ...shipped('webhookStream'), ...webhookFunction },
+      {
+        // Only records that can make an event (a link's item) or ask for one now (a redelivery).
+        filters: [{ dynamodb: { Keys: { sk: { S: ['LINK'] } } } }, { dynamodb: { Keys: { sk: { S: ['QUEUE'] } }, NewImage: { kick: { S: [{ exists: true }] } } } }],
+      },
+    )
+    new sst.aws.CronV2('WebhookRetry', {
+      schedule: 'rate(1 minute)',
+      function: { ...shipped('webhookRetry'), ...webhookFunction },
     })
 
     return {

@@ -31,6 +31,8 @@ export const LAMBDA_ENTRIES = {
   api: 'packages/functions/src/lambda.ts',
   sweeper: 'packages/functions/src/sweeper.ts',
   taskStopped: 'packages/functions/src/task-stopped.ts',
+  webhookStream: 'packages/functions/src/webhook-stream.ts',
+  webhookRetry: 'packages/functions/src/webhook-retry.ts',
 } as const
 
 export interface BuiltBundle {

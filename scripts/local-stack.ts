@@ -5,13 +5,14 @@ import {
   ApiKeyStore,
   createDocumentClient,
   createLogger,
-  Dispatcher,
+  LinkDispatcher,
   ensureTable,
   HostRegistry,
   HOST_STALE_MS,
   LinkStore,
   LocalProcessLauncher,
   LogoutRequests,
+  selectKeyProvider,
   settleStoppedTask,
   sweepLogouts,
   sweepStaleLinks,
@@ -20,7 +21,7 @@ import {
   type ResolvedRuntimeConfig,
   type TenantLimits,
 } from '@wa-link-broker/core'
-import { buildDeps, createApp, LOCAL_DEV_TENANT } from '@wa-link-broker/functions'
+import { buildDeps, createApp, LOCAL_DEV_TENANT, startLocalWebhooks, type LocalWebhooksOptions } from '@wa-link-broker/functions'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
@@ -49,13 +50,15 @@ export interface LocalStackOptions {
    * event does in AWS. Tests turn it off to see the hosts' own peer sweep do it alone.
    */
   settleStoppedWorkers?: boolean
+  /** Webhook delivery tuning (tests shorten the retry schedule). */
+  webhooks?: Partial<Pick<LocalWebhooksOptions, 'schedule' | 'retryEveryMs' | 'streamIdleMs' | 'timeoutMs'>>
 }
 
 export interface LocalStack {
   url: string
   apiKey: string
   launcher: LocalProcessLauncher
-  dispatcher: Dispatcher
+  dispatcher: LinkDispatcher
   registry: HostRegistry
   warmWorkers: number
   /** Settles of stopped workers in flight (the tests wait for them). */
@@ -106,7 +109,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     onExit: (worker) => onWorkerExit(worker),
   })
   // The one dispatch path, as in AWS: warm hosts first, else one more host (here a child process).
-  const dispatcher = new Dispatcher({ registry, launcher, warm: warmWorkers > 0, logger: launcherLog })
+  const dispatcher = new LinkDispatcher({ registry, launcher, warm: warmWorkers > 0, logger: launcherLog })
   let lastWarmStart = 0
   const startWarmHost = () => {
     lastWarmStart = Date.now()
@@ -151,6 +154,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       .catch((err) => logger.warn({ err }, 'sweep failed'))
   }, 60_000)
   sweeper.unref()
+  // What the stream subscriber and the retry Cron do in AWS: a stream reader and a timer.
+  const webhooks = await startLocalWebhooks({ config, keys: selectKeyProvider(config), local: true, logger: logger.child({ component: 'webhooks' }), ...options.webhooks }).catch(
+    (error) => {
+      clearInterval(sweeper)
+      server.close()
+      rmSync(bundleDir, { recursive: true, force: true })
+      throw error
+    },
+  )
 
   const stack: LocalStack = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -167,6 +179,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clearInterval(sweeper)
       await launcher.stopAll()
       while (settles.size) await Promise.all([...settles])
+      await webhooks.stop()
       await new Promise<void>((resolve) => {
         const http = server as Server
         http.close(() => resolve())

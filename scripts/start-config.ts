@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { deriveApiKey, envInt, envString, envUrl, MIN_KEY_PASSPHRASE_LENGTH, parseEnv, parseKeyId } from '@wa-link-broker/core'
+import { deriveApiKey, envInt, envRetrySchedule, envString, envUrl, MIN_KEY_PASSPHRASE_LENGTH, parseEnv, parseKeyId } from '@wa-link-broker/core'
 import { apiEnvSchema } from '@wa-link-broker/functions'
 
 const port = (fallback: number) => envInt(fallback, { min: 1, max: 65535 })
@@ -17,6 +17,8 @@ export const startEnvSchema = apiEnvSchema
     DATA_DIR: envString().transform((value) => (value ? resolve(value) : undefined)),
     /** A running simulator's control URL (`npm run sim`), for /demo's "scan with the simulator" button. */
     SIM_CONTROL_URL: envUrl(['http', 'https']),
+    /** Webhook retries in seconds rather than over a day, while a developer tries a receiver. */
+    WEBHOOK_RETRY_SCHEDULE_MS: envRetrySchedule(),
     DEV_API_KEY: envString()
       .refine(
         (value) => value === undefined || parseKeyId(value) !== null || value.length >= MIN_KEY_PASSPHRASE_LENGTH,

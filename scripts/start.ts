@@ -83,6 +83,7 @@ async function main(log: Logger) {
     simulatorControlUrl: config.SIM_CONTROL_URL,
     limits: { createPerMinute: config.CREATE_LIMIT_PER_MINUTE, activeLinks: config.ACTIVE_LINK_LIMIT },
     warmWorkers: config.WARM_WORKERS,
+    webhooks: { schedule: config.WEBHOOK_RETRY_SCHEDULE_MS },
     logger: createLogger({ name: 'api', level: config.LOG_LEVEL }, destination),
   })
   cleanups.push(() => stack.stop())

@@ -81,7 +81,7 @@ describe('POST /v1/links', () => {
     [{ method: 'code', phoneNumber: '12' }, 'phoneNumber'],
     [{ method: 'code', phoneNumber: 'call me' }, 'phoneNumber'],
     [{ phoneNumber: 12345678901 }, 'phoneNumber'],
-    [{ webhookUrl: 'http://example.com/hook' }, 'webhookUrl'],
+    [{ webhookUrl: 'ftp://example.com/hook' }, 'webhookUrl'],
     [{ webhookUrl: 'not a url' }, 'webhookUrl'],
     [{ metadata: 'x' }, 'metadata'],
     [{ metadata: { blob: 'x'.repeat(3000) } }, 'metadata'],

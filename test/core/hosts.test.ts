@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it } from 'vitest'
 import {
   createLogger,
-  Dispatcher,
+  LinkDispatcher,
   HostRegistry,
   LEASE_STALE_MS,
   LinkStore,
@@ -93,11 +93,11 @@ describe('HostRegistry', () => {
   })
 })
 
-describe('Dispatcher', () => {
+describe('LinkDispatcher', () => {
   it('a warm host with room gets the link; with none, the launcher starts a host for it', async () => {
     const { registry } = await setup()
     const launcher = new LoggingLauncher(logger)
-    const dispatcher = new Dispatcher({ registry, launcher, warm: true, logger })
+    const dispatcher = new LinkDispatcher({ registry, launcher, warm: true, logger })
     await dispatcher.launch({ linkId: 'lnk_1', mode: 'link' })
     expect(launcher.launched).toEqual([{ linkId: 'lnk_1', mode: 'host' }])
     await registry.register({ id: 'h', capacity: 1, listed: true })
@@ -109,7 +109,7 @@ describe('Dispatcher', () => {
   it('with patience, a host that registers meanwhile gets it', async () => {
     const { registry } = await setup()
     const launcher = new LoggingLauncher(logger)
-    const dispatcher = new Dispatcher({ registry, launcher, warm: true, logger })
+    const dispatcher = new LinkDispatcher({ registry, launcher, warm: true, logger })
     setTimeout(() => void registry.register({ id: 'late', capacity: 1, listed: true }), 300)
     expect(await dispatcher.dispatch('lnk_1', { patienceMs: 3000 })).toEqual({ to: 'host', hostId: 'late' })
     expect(launcher.launched).toEqual([])
@@ -119,7 +119,7 @@ describe('Dispatcher', () => {
     const { registry } = await setup()
     await registry.register({ id: 'h', capacity: 5, listed: true })
     const launcher = new LoggingLauncher(logger)
-    const dispatcher = new Dispatcher({ registry, launcher, warm: false, logger })
+    const dispatcher = new LinkDispatcher({ registry, launcher, warm: false, logger })
     await dispatcher.launch({ linkId: 'lnk_1', mode: 'link' })
     await dispatcher.launch({ linkId: 'lnk_2', mode: 'logout' })
     expect(launcher.launched).toEqual([{ linkId: 'lnk_1', mode: 'link' }, { linkId: 'lnk_2', mode: 'logout' }])
@@ -138,7 +138,7 @@ describe('settleStoppedTask for hosts', () => {
     const done = await newLink(store, { status: 'cancelled' })
     await registry.register({ id: 'dead', capacity: 5, listed: true, links: [pending.id, waiting.id, pairing.id, elsewhere.id, done.id] })
     await registry.register({ id: 'alive', capacity: 5, listed: true })
-    const dispatcher = new Dispatcher({ registry, warm: true, logger })
+    const dispatcher = new LinkDispatcher({ registry, warm: true, logger })
 
     const settled = await settleStoppedTask({ hostId: 'dead', stoppedAt: new Date().toISOString(), reason: 'killed by SIGKILL' }, { store, registry, dispatcher, requests, logger })
     expect(new Map(settled.map((s) => [s.linkId, s.outcome]))).toEqual(
@@ -156,7 +156,7 @@ describe('settleStoppedTask for hosts', () => {
     const never = await newLink(store)
     const waiting = await newLink(store, { status: 'awaiting_scan', workerId: 'dead', heartbeatAt: ago(500), leaseToken: 1 })
     await registry.register({ id: 'dead', capacity: 1, listed: false, links: [waiting.id] })
-    const dispatcher = new Dispatcher({ registry, launcher: new LoggingLauncher(logger), warm: false, logger })
+    const dispatcher = new LinkDispatcher({ registry, launcher: new LoggingLauncher(logger), warm: false, logger })
     const settled = await settleStoppedTask({ hostId: 'dead', linkId: never.id, mode: 'link', stoppedAt: new Date().toISOString(), reason: 'exited with code 1' }, { store, registry, dispatcher, logger })
     expect(settled).toEqual([{ linkId: never.id, outcome: 'launch_failed' }, { linkId: waiting.id, outcome: 'worker_lost' }])
     expect(await store.get(never.id)).toMatchObject({ status: 'failed', error: { code: 'launch_failed', message: expect.stringContaining('exited with code 1') } })
@@ -169,7 +169,7 @@ describe('settleStoppedTask after a normal exit', () => {
     const { store, registry, requests } = await setup()
     const link = await newLink(store, { status: 'linked', workerId: null, leaseToken: 1 })
     await requests.request(link.id)
-    const dispatcher = new Dispatcher({ registry, launcher: new LoggingLauncher(logger), warm: false, logger })
+    const dispatcher = new LinkDispatcher({ registry, launcher: new LoggingLauncher(logger), warm: false, logger })
     const stopped = (hostId: string, mode: 'link' | 'logout') => ({ hostId, linkId: link.id, mode, stoppedAt: new Date().toISOString(), reason: 'exited with code 0' })
     expect(await settleStoppedTask(stopped('gone', 'link'), { store, registry, dispatcher, requests, logger })).toEqual([{ linkId: link.id, outcome: 'untouched' }])
     expect(await requests.get(link.id)).toMatchObject({ attempts: 1 })

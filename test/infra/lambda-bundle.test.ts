@@ -2,8 +2,12 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ApiKeyStore, RESOURCE_NAMES } from '@wa-link-broker/core'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand } from '@aws-sdk/client-dynamodb-streams'
+import { ApiKeyStore, createStreamsClient, LinkStore, newLinkId, RESOURCE_NAMES, WebhookEventStore } from '@wa-link-broker/core'
 import { buildLambda, LAMBDA_ENTRIES, type BuiltBundle } from '../../scripts/build.ts'
+import { startAwsJsonServer } from '../fixtures/aws-json-server.ts'
 import { taskStoppedEvent } from '../fixtures/ecs-events.ts'
 import { envOf, startFakeEcs } from '../fixtures/fake-ecs.ts'
 import { createTestTable } from '../support/store.ts'
@@ -146,6 +150,90 @@ describe('the shipped handlers, packaged as SST packages them, against DynamoDB 
     expect(r.results).toEqual([{ ok: true, value: [{ linkId: link.id, outcome: 'launch_failed' }] }])
     const read = await invokeShipped(api.dir, [functionUrlEvent('GET', `/v1/links/${link.id}`, { headers: { authorization: `Bearer ${key}` } })], { ...api.env, ...endpoints() })
     expect(JSON.parse((read.results[0] as { value: { body: string } }).value.body)).toMatchObject({ status: 'failed', error: { code: 'launch_failed' } })
+  })
+})
+
+describe('the webhook handlers, packaged as SST packages them, against DynamoDB Local, a KMS-protocol endpoint and a loopback receiver', () => {
+  let table: Awaited<ReturnType<typeof createTestTable>>
+  let kms: Awaited<ReturnType<typeof startAwsJsonServer>>
+  let receiver: Server
+  let receiverHits = 0
+  const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/k'
+  const dataKey = Buffer.alloc(32, 9)
+  const links = () => ({
+    [RESOURCE_NAMES.table]: { name: table.tableName, type: 'sst.sst.Linkable' },
+    [RESOURCE_NAMES.key]: { id: 'k', arn: KEY_ARN, type: 'sst.sst.Linkable' },
+  })
+  const endpoints = () => ({ DYNAMODB_ENDPOINT: table.endpoint, KMS_ENDPOINT: kms.endpoint, LOG_LEVEL: 'info' })
+
+  beforeAll(async () => {
+    table = await createTestTable('shippedhooks')
+    // KMS at the wire: a data key for the tenant's signing secret, unwrapped again on delivery.
+    kms = await startAwsJsonServer((call) =>
+      call.operation === 'GenerateDataKey'
+        ? { body: { KeyId: KEY_ARN, Plaintext: dataKey.toString('base64'), CiphertextBlob: Buffer.from('wrapped').toString('base64') } }
+        : { body: { KeyId: KEY_ARN, Plaintext: dataKey.toString('base64') } },
+    )
+    receiver = createServer((_req, res) => {
+      receiverHits++
+      res.end()
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()))
+  })
+  afterAll(async () => {
+    await kms?.close()
+    receiver?.close()
+  })
+
+  it('webhookStream: real stream records become a recorded event (once, however often replayed); as deployed, a loopback URL is refused; webhookRetry serves it when due', async () => {
+    const store = new LinkStore(table.doc, table.tableName)
+    const id = newLinkId()
+    const now = new Date()
+    await store.create({
+      id, tenantId: 'acme', status: 'pending', method: 'qr', phoneNumber: null, qr: null, pairingCode: null, account: null, error: null, metadata: {},
+      webhookUrl: `https://localhost:${(receiver.address() as AddressInfo).port}/hook`, redirectUrl: null, createdAt: now.toISOString(), updatedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + 300_000).toISOString(), version: 1, leaseToken: 0, heartbeatAt: null, clientTokenHashes: [],
+    })
+    const claimed = await store.claim(id, ['pending'], 'starting')
+    await store.update(id, { from: ['starting'], to: 'awaiting_scan', fence: claimed.leaseToken, patch: { qr: { value: 'https://wa.me/settings/linked_devices#bundle', sequence: 1, expiresAt: new Date(Date.now() + 60_000).toISOString() } } })
+
+    // The records exactly as DynamoDB Streams hands them to Lambda's event source.
+    const streams = createStreamsClient({ dynamodbEndpoint: table.endpoint })
+    const { Streams } = await streams.send(new ListStreamsCommand({ TableName: table.tableName }))
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: Streams![0].StreamArn }))
+    const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: Streams![0].StreamArn, ShardId: StreamDescription!.Shards![0].ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
+    const { Records } = await streams.send(new GetRecordsCommand({ ShardIterator }))
+    const event = { Records: Records!.map((r) => ({ eventID: r.eventID, eventName: r.eventName, eventSource: 'aws:dynamodb', dynamodb: { ...r.dynamodb, ApproximateCreationDateTime: 1 } })) }
+    expect(event.Records.length).toBeGreaterThanOrEqual(3)
+
+    const { dir, env } = packageLikeSst(dirOf('webhookStream'), links())
+    // Lambda retries a batch: the second invocation is the same batch again.
+    const r = await invokeShipped(dir, [event, event], { ...env, ...endpoints() })
+    expect(r.loadError).toBeUndefined()
+    expect(r.stderr).toBe('')
+    expect(r.results).toEqual([
+      { ok: true, value: { records: event.Records.length, links: 1 } },
+      { ok: true, value: { records: event.Records.length, links: 1 } },
+    ])
+    const events = new WebhookEventStore(table.doc, table.tableName)
+    const stored = await events.list(id)
+    // One event, one attempt (the replay found it recorded and its retry not yet due), refused before any connection.
+    expect(stored).toHaveLength(1)
+    expect(stored[0]).toMatchObject({ type: 'link.awaiting_scan', state: 'pending', attempts: 1, lastError: 'address_refused' })
+    expect(receiverHits).toBe(0)
+    expect(kms.calls.find((c) => c.operation === 'GenerateDataKey')?.input).toMatchObject({ KeyId: KEY_ARN, EncryptionContext: { tenantId: 'acme' } })
+    expect(r.stdout).not.toContain('linked_devices#bundle')
+    expect(r.stdout).not.toContain('localhost')
+
+    // Due again (here: redelivered), the retry Cron's handler serves it.
+    await events.redeliver(stored[0], new Date())
+    const retry = packageLikeSst(dirOf('webhookRetry'), links())
+    const rr = await invokeShipped(retry.dir, [CRON_V2_EVENT], { ...retry.env, ...endpoints() })
+    expect(rr.loadError).toBeUndefined()
+    expect(rr.stderr).toBe('')
+    expect(rr.results).toEqual([{ ok: true, value: { links: 1 } }])
+    expect((await events.list(id))[0]).toMatchObject({ attempts: 2, lastError: 'address_refused' })
+    expect(receiverHits).toBe(0)
   })
 })
 

@@ -30,6 +30,9 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
     ['Dockerfile path wrong', (s) => s.replace("dockerfile: 'packages/worker/Dockerfile'", "dockerfile: 'worker/Dockerfile'"), /Dockerfile "worker\/Dockerfile" does not exist/],
     ['the function URL answering CORS too', (s) => s.replace('url: { cors: false }', 'url: true'), /function URL must have its own CORS off/],
     ['the task-stopped rule catching every cluster', (s) => s.replace('clusterArn: [cluster.nodes.cluster.arn],', ''), /the task-stopped rule must match/],
+    ['the stream subscriber filters out link items', (s) => s.replace("{ dynamodb: { Keys: { sk: { S: ['LINK'] } } } }, ", ''), /must let link items \(sk LINK\) through/],
+    ['the retry cron without the key', (s) => s.replace("function: { ...shipped('webhookRetry'), ...webhookFunction },", "function: { ...shipped('webhookRetry'), ...webhookFunction, link: [tableLink] },"), /cron WebhookRetry must link/],
+    ['the stream subscriber bundled by SST from source', (s) => s.replace("{ ...shipped('webhookStream'), ...webhookFunction },", "{ handler: 'packages/functions/src/webhook-stream.handler', ...webhookFunction },"), /subscriber WebhookStream must deploy a prebuilt bundle/],
     ['the task-stopped rule without its target', (s) => s.replace("new aws.cloudwatch.EventTarget('WorkerTaskStoppedTarget', {", "void ({"), /must target the TaskStopped function/],
     ['warm hosts without their stop timeout', (s) => s.replace('stopTimeout: 120', 'stopTimeout: 30'), /stopTimeout 120/],
     ['warm hosts building their own image', (s) => s.replace("image: worker.nodes.taskDefinition.containerDefinitions.apply((defs) => JSON.parse(defs)[0].image as string),", "image: { context: '.', dockerfile: 'packages/worker/Dockerfile' },"), /must run the worker task's image/],
@@ -81,6 +84,12 @@ describe('IAM: each role gets exactly the calls its code makes', () => {
     Resource: [KEY],
     Condition: { 'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['linkId'] }, StringLike: { 'kms:EncryptionContext:linkId': ['lnk_*'] } },
   })
+  const secretKeys = (...Action: string[]) => ({
+    Effect: 'Allow',
+    Action,
+    Resource: [KEY],
+    Condition: { 'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenantId'] }, StringLike: { 'kms:EncryptionContext:tenantId': ['*'] } },
+  })
   const onCluster = { ArnEquals: { 'ecs:cluster': [CLUSTER] } }
 
   const startWorkers = [
@@ -99,7 +108,7 @@ describe('IAM: each role gets exactly the calls its code makes', () => {
       // Parses untrusted WhatsApp traffic: items of this table, and its links' data keys. No Scan, no
       // table/backup/stream calls, no Encrypt or DescribeKey, no ECS Exec.
       'role WorkerTaskRole': [items, dataKeys('kms:Decrypt', 'kms:GenerateDataKey')],
-      'function Api': [items, ...startWorkers, dataKeys('kms:Decrypt')],
+      'function Api': [items, ...startWorkers, dataKeys('kms:Decrypt'), secretKeys('kms:Decrypt', 'kms:GenerateDataKey')],
       // …and sends again a logout whose worker died: to a new task when no warm host has room.
       'cron Sweeper': [
         items,
@@ -108,6 +117,10 @@ describe('IAM: each role gets exactly the calls its code makes', () => {
         ...startWorkers,
       ],
       'function TaskStopped': [items],
+      // Webhooks sign with the tenants' secrets, whose data keys are bound to {tenantId}: none of the
+      // links' credential keys, and the worker cannot unwrap these.
+      'subscriber WebhookStream': [items, secretKeys('kms:Decrypt', 'kms:GenerateDataKey')],
+      'cron WebhookRetry': [items, secretKeys('kms:Decrypt', 'kms:GenerateDataKey')],
     })
   })
 

@@ -120,7 +120,18 @@ function standIn(type: string, resources: Recorded[]) {
   return class {
     constructor(name: string, args: any = {}) {
       const instance = new Proxy(this, {
-        get: (target: any, key) => (key in target ? target[key] : typeof key === 'string' ? token(type, name, key) : undefined),
+        get: (target: any, key) =>
+          key in target
+            ? target[key]
+            : key === 'subscribe'
+              ? // Dynamo#subscribe(name, subscriber, args): recorded like a resource of its own.
+                (subName: string, subscriber: any, subArgs: any = {}) => {
+                  resources.push({ type: `${type}.subscribe`, name: subName, args: { source: instance, subscriber, ...subArgs }, instance: {} })
+                  return {}
+                }
+              : typeof key === 'string'
+                ? token(type, name, key)
+                : undefined,
       })
       resources.push({ type, name, args, instance })
       return instance
@@ -264,15 +275,34 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
   // A stopped worker task reaches the TaskStopped function through an EventBridge rule on this cluster.
   problems.push(...checkTaskStoppedRule(ev, one))
 
-  // Sweeper schedule.
+  // Schedules: the sweeper, and the webhook retries.
   const crons = ev.resources.filter((r) => r.type === 'sst.aws.CronV2' || r.type === 'sst.aws.Cron')
-  expect(crons.length === 1, `expected one cron, found ${crons.length}`)
-  const cron = crons[0]
-  if (cron) {
+  expect(crons.length === 2, `expected two crons (Sweeper, WebhookRetry), found ${crons.length}`)
+  for (const [name, bundle, needs] of [['Sweeper', 'sweeper', [tableLink, launch]], ['WebhookRetry', 'webhookRetry', [tableLink, dataKey]]] as const) {
+    const cron = crons.find((c) => c.name === name)
+    expect(cron, `no cron "${name}"`)
+    if (!cron) continue
     const fn = cron.args.function ?? cron.args.job
-    expect(cron.args.schedule === 'rate(1 minute)', `cron schedule must be rate(1 minute), is ${json(cron.args.schedule)}`)
-    expect(typeof fn === 'object' && fn.bundle === shippedDir('sweeper'), `the cron must run the sweeper bundle ${shippedDir('sweeper')}`)
-    if (typeof fn === 'object') expect(links(fn).includes(tableLink?.instance) && links(fn).includes(launch?.instance), 'the sweeper must link the table and the task launch')
+    expect(cron.args.schedule === 'rate(1 minute)', `cron ${name} schedule must be rate(1 minute), is ${json(cron.args.schedule)}`)
+    expect(typeof fn === 'object' && fn.bundle === shippedDir(bundle), `the cron ${name} must run the ${bundle} bundle ${shippedDir(bundle)}`)
+    if (typeof fn === 'object') expect(needs.every((r) => r && links(fn).includes(r.instance)), `cron ${name} must link ${needs.map((r) => r?.name).join(' and ')}`)
+  }
+
+  // The table's stream subscriber: webhook events from every writer's changes.
+  const subscribers = ev.resources.filter((r) => r.type === 'sst.aws.Dynamo.subscribe')
+  expect(subscribers.length === 1, `expected one stream subscriber, found ${subscribers.length}`)
+  const sub = subscribers[0]
+  if (sub) {
+    expect(sub.args.source === table?.instance, 'the stream subscriber must subscribe to the table')
+    const fn = sub.args.subscriber
+    expect(typeof fn === 'object' && fn.bundle === shippedDir('webhookStream'), `the stream subscriber must run the webhookStream bundle ${shippedDir('webhookStream')}`)
+    if (typeof fn === 'object') {
+      expect([tableLink, dataKey].every((r) => r && links(fn).includes(r.instance)), 'the stream subscriber must link the table and the key')
+      problems.push(...plaintextSecrets('stream subscriber', fn.environment))
+    }
+    // Without the filter for link items no event would ever be made (no filters at all lets everything through).
+    const filters: any[] = sub.args.filters ?? []
+    expect(filters.length === 0 || filters.some((f) => same(f?.dynamodb?.Keys?.sk, { S: ['LINK'] })), 'the stream subscriber filters must let link items (sk LINK) through')
   }
   return problems
 }
@@ -383,6 +413,10 @@ function checkTaskStoppedRule(ev: Evaluation, one: (type: string, name?: string)
 function lambdaFunctions(ev: Evaluation): { what: string; index: number; args: any }[] {
   return ev.resources.flatMap((r, index) => {
     if (r.type === 'sst.aws.Function') return [{ what: `function ${r.name}`, index, args: r.args }]
+    if (r.type === 'sst.aws.Dynamo.subscribe') {
+      const fn = r.args.subscriber
+      return [{ what: `subscriber ${r.name}`, index, args: typeof fn === 'string' ? { handler: fn } : fn }]
+    }
     const fn = r.type === 'sst.aws.CronV2' || r.type === 'sst.aws.Cron' ? (r.args.function ?? r.args.job) : undefined
     return fn ? [{ what: `cron ${r.name}`, index, args: typeof fn === 'string' ? { handler: fn } : fn }] : []
   })

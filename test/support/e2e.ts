@@ -1,7 +1,7 @@
 import { describe } from 'vitest'
 import { DEFAULT_CONNECTION_CONFIG } from 'baileys'
 import { createLogger, LinkStore, toLinkView, type LinkView } from '@wa-link-broker/core'
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.ts'
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../scripts/local-stack.ts'
 import { PRELOAD_PATH, startControlServer, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
 import { LogCapture } from './api.ts'
 import { createTestTable } from './store.ts'
@@ -46,6 +46,7 @@ export interface E2EOptions {
   settleStoppedWorkers?: boolean
   /** Serve the simulator's HTTP control, as `npm run sim` does, for /demo's simulator button. */
   simulatorControl?: boolean
+  webhooks?: LocalStackOptions['webhooks']
 }
 
 /** The worker modes every end-to-end suite runs in: warm hosts, and one process per link. */
@@ -74,6 +75,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     settleStoppedWorkers: options.settleStoppedWorkers,
     logger: createLogger({ level: 'debug', name: 'api' }, logs),
     simulatorControlUrl: control?.url,
+    webhooks: options.webhooks,
     workerEnv: {
       WA_WS_URL: sim.url,
       NODE_OPTIONS: `--import ${PRELOAD_PATH}`,

@@ -15,7 +15,7 @@ export interface LaunchOutcome {
   taskArn?: string
 }
 
-/** Starts a worker for a link. Implementations: local child process, ECS RunTask, and the Dispatcher in front of them. */
+/** Starts a worker for a link. Implementations: local child process, ECS RunTask, and the LinkDispatcher in front of them. */
 export interface LinkLauncher {
   launch(request: LaunchRequest): Promise<LaunchOutcome | void>
   /** Best effort: tells the worker holding a link (`link.workerId`) to re-read it now, e.g. after a cancel. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Dispatcher } from './hosts/dispatch.ts'
+import type { LinkDispatcher } from './hosts/dispatch.ts'
 import type { HostRegistry } from './hosts/host-registry.ts'
 import { handOverPatch, planJob } from './hosts/policy.ts'
 import type { WorkerMode } from './launcher.ts'
@@ -35,7 +35,7 @@ export interface SettleDeps {
   /** The host registry: a stopped host's links are those listed under `HOST#<hostId>`; its item is removed. */
   registry?: HostRegistry
   /** Hands what can be resumed to a live warm host (never launching one); without it, or cold, links end. */
-  dispatcher?: Dispatcher
+  dispatcher?: LinkDispatcher
   /** Sends a logout the stopped worker was running to a worker again. */
   requests?: LogoutRequests
   /** Keep offering to warm hosts this long (a host being restarted registers meanwhile). Default 0. */

@@ -12,6 +12,7 @@ import { pageRoutes } from './routes/page.ts'
 import { qrRoutes } from './routes/qr.ts'
 import { sessionRoutes } from './routes/session.ts'
 import { systemRoutes } from './routes/system.ts'
+import { webhookRoutes } from './routes/webhooks.ts'
 
 export const MAX_BODY_BYTES = 64 * 1024
 
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', qrRoutes(deps))
   app.route('/', sessionRoutes(deps))
   app.route('/', brandingRoutes(deps))
+  app.route('/', webhookRoutes(deps))
   app.doc31('/openapi.json', OPENAPI_CONFIG)
   app.route('/', systemRoutes(() => app.getOpenAPI31Document(OPENAPI_CONFIG) as never))
   app.route('/', pageRoutes(deps))

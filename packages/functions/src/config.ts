@@ -54,3 +54,6 @@ export function loadSweeperConfig(env: Record<string, string | undefined> = proc
 
 /** The task-stopped Lambda's environment: the sweeper's (the store, a log level). */
 export const loadTaskStoppedConfig = loadSweeperConfig
+
+/** The webhook stream subscriber's and retry Cron's environment: the sweeper's (log level, the store). */
+export const loadWebhookConfig = loadSweeperConfig

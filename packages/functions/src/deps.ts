@@ -1,10 +1,12 @@
-import type { ApiKeyVerifier, BrandingStore, LinkService, Logger } from '@wa-link-broker/core'
+import type { ApiKeyVerifier, BrandingStore, LinkService, Logger, WebhookService } from '@wa-link-broker/core'
 import type { AuthEnv } from './auth.ts'
 
 /** Everything the HTTP edge needs from the domain; built once per process by an adapter. */
 export interface AppDeps {
   links: LinkService
   branding: BrandingStore
+  /** Signing secrets and the delivery log of link events. */
+  webhooks: WebhookService
   apiKeys: ApiKeyVerifier
   logger: Logger
   /**

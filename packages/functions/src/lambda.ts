@@ -1,6 +1,6 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
 import { handle } from 'hono/aws-lambda'
-import { createDocumentClient, createLogger, Dispatcher, EcsLauncher, HostRegistry, RuntimeConfigError } from '@wa-link-broker/core'
+import { createDocumentClient, createLogger, LinkDispatcher, EcsLauncher, HostRegistry, RuntimeConfigError } from '@wa-link-broker/core'
 import { createApp } from './app.ts'
 import { loadApiConfig } from './config.ts'
 import { buildDeps } from './wiring.ts'
@@ -19,7 +19,7 @@ const app = createApp(
     // Warm hosts first (the ECS service, plus hosts started for earlier links); a new task only when
     // none has room. WARM_WORKERS=0: one task per link, as before hosts existed.
     launcher: (logger) =>
-      new Dispatcher({
+      new LinkDispatcher({
         registry: new HostRegistry(createDocumentClient(config), config.tableName),
         launcher: new EcsLauncher({ ecs: new ECSClient({ region: config.region }), ...ecs, logger }),
         warm: warmWorkers,

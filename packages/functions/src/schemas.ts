@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { ACCENT_COLOR_PATTERN, BRANDING_LIMITS, LINK_ENDING_CODES, LINK_ID_PATTERN, LINK_STATUSES, MAX_TTL_SECONDS, MAX_URL_LENGTH, MIN_TTL_SECONDS, webUrlProblem } from '@wa-link-broker/core'
 import { nestsDeeperThan } from './json-depth.ts'
+import { webhookUrlProblem } from './webhooks/url.ts'
 
 export const MAX_METADATA_BYTES = 2048
 /** Checked before anything serialises the value: a deeper one would overflow the stack. */
@@ -63,7 +64,19 @@ export const createLinkBodySchema = (local: boolean) => z
   .strictObject({
     method: z.enum(['qr', 'code']).optional().openapi({ description: 'Default "qr".' }),
     phoneNumber: z.string().min(1).max(40).optional().openapi({ description: 'Required for "code". Any common format with country code.', example: '+1 (234) 567-8901' }),
-    webhookUrl: z.url({ protocol: /^https$/, hostname: z.regexes.domain }).max(2048).optional().openapi({ description: 'https only. Stored with the link; webhook delivery is not built yet (see docs/api.md), so poll meanwhile.' }),
+    webhookUrl: z
+      .string()
+      .max(MAX_URL_LENGTH)
+      .superRefine((value, ctx) => {
+        const problem = webhookUrlProblem(value, { local })
+        if (problem) ctx.addIssue({ code: 'custom', message: problem })
+      })
+      .optional()
+      .openapi({
+        description:
+          "Where to POST the link's events, signed per Standard Webhooks (see docs/api.md). `https://` with a public domain name; `http://`, IP addresses and private hosts only when running locally (`npm start`).",
+        example: 'https://app.example.com/hooks/whatsapp',
+      }),
     metadata: z
       .record(z.string().max(64), z.unknown())
       .refine((value) => !nestsDeeperThan(value, MAX_METADATA_DEPTH), { message: `must nest at most ${MAX_METADATA_DEPTH} levels deep`, abort: true })

@@ -1,5 +1,5 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
-import { createDocumentClient, createLogger, Dispatcher, EcsLauncher, HostRegistry, LinkStore, LogoutRequests, stopOrphanedTasks, sweepLogouts, sweepStaleLinks } from '@wa-link-broker/core'
+import { createDocumentClient, createLogger, LinkDispatcher, EcsLauncher, HostRegistry, LinkStore, LogoutRequests, stopOrphanedTasks, sweepLogouts, sweepStaleLinks } from '@wa-link-broker/core'
 import { loadSweeperConfig } from './config.ts'
 
 // The scheduled sweeper (sst.aws.CronV2 "Sweeper", once a minute): settles links whose worker died,
@@ -13,7 +13,7 @@ const requests = new LogoutRequests(doc, config.tableName, store)
 const ecs = config.ecs && { client: new ECSClient({ region: config.region }), cluster: config.ecs.cluster }
 const dispatcher =
   config.ecs &&
-  new Dispatcher({
+  new LinkDispatcher({
     registry: new HostRegistry(doc, config.tableName),
     launcher: new EcsLauncher({ ecs: ecs!.client, ...config.ecs, logger }),
     warm: warmWorkers,

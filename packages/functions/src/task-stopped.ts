@@ -1,4 +1,4 @@
-import { createDocumentClient, createLogger, Dispatcher, HostRegistry, LinkStore, LogoutRequests, settleStoppedTask, type Settlement, type SettleDeps } from '@wa-link-broker/core'
+import { createDocumentClient, createLogger, LinkDispatcher, HostRegistry, LinkStore, LogoutRequests, settleStoppedTask, type Settlement, type SettleDeps } from '@wa-link-broker/core'
 import { loadTaskStoppedConfig } from './config.ts'
 import { stoppedTaskOf, type EcsTaskStateChange } from './ecs-events.ts'
 
@@ -31,5 +31,5 @@ export const handler = taskStoppedHandler({
   registry,
   requests: new LogoutRequests(doc, config.tableName, store),
   // Hands a stopped host's links to live warm hosts; it never starts a task (the API and the sweeper do).
-  dispatcher: new Dispatcher({ registry, warm: warmWorkers, logger }),
+  dispatcher: new LinkDispatcher({ registry, warm: warmWorkers, logger }),
 })

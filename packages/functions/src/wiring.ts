@@ -11,6 +11,9 @@ import {
   RateLimiter,
   selectKeyProvider,
   exportAuthState,
+  WebhookEventStore,
+  WebhookSecretStore,
+  WebhookService,
   type KeyProvider,
   type LinkLauncher,
   type Logger,
@@ -54,6 +57,7 @@ export function buildDeps(options: WiringOptions): AppDeps {
     local: options.local ?? false,
     simulatorControlUrl: options.simulatorControlUrl,
     apiKeys: new ApiKeyVerifier(new ApiKeyStore(doc, config.tableName)),
+    webhooks: new WebhookService({ secrets: new WebhookSecretStore(doc, config.tableName, keys), events: new WebhookEventStore(doc, config.tableName) }),
     links,
     branding: new BrandingStore(doc, config.tableName, { service: links, store }),
   }

@@ -6,7 +6,7 @@ import {
   sweepLogouts,
   sweepStaleLinks,
   UNCLAIMED_ADOPT_MS,
-  type Dispatcher,
+  type LinkDispatcher,
   type HostRegistry,
   type Link,
   type Logger,
@@ -21,7 +21,7 @@ export interface HostDeps {
   settings: WorkerSettings
   registry: HostRegistry
   /** Hands links to other warm hosts (never launches); absent for one-shot workers. */
-  dispatcher?: Dispatcher
+  dispatcher?: LinkDispatcher
   logger: Logger
   /** What every session of this process shares: the store, the auth state, the socket opener. */
   sessions: Omit<JobContext, 'linkId' | 'logger' | 'workerId'>

@@ -6,7 +6,7 @@
 import {
   createDocumentClient,
   createLogger,
-  Dispatcher,
+  LinkDispatcher,
   HostRegistry,
   LinkStore,
   LogoutRequests,
@@ -46,7 +46,7 @@ async function main(): Promise<number> {
     hostId,
     settings,
     registry,
-    dispatcher: new Dispatcher({ registry, warm: true, logger }),
+    dispatcher: new LinkDispatcher({ registry, warm: true, logger }),
     logger,
     sessions: {
       store,

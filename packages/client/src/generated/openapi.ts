@@ -509,6 +509,134 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/links/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The link's webhook events and their delivery
+         * @description Oldest first. Events exist for links created with a `webhookUrl`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The events. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEventList"];
+                    };
+                };
+                /** @description Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown link, or a link of another tenant. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/links/{id}/events/{eventId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an event again now
+         * @description The event becomes `pending` and is sent at once (after any earlier pending event of the link). After a `410 Gone`, this resumes the link's deliveries.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    eventId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted; watch the event in GET …/events. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEvent"];
+                    };
+                };
+                /** @description Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown link, or a link of another tenant. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not application/json. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/links/{id}/pairing-code": {
         parameters: {
             query?: never;
@@ -729,8 +857,169 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The webhook signing secret
+         * @description Created on first read. Every delivery is signed with it per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The current secret. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookSecret"];
+                    };
+                };
+                /** @description Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the webhook signing secret
+         * @description A new secret. For 24 h, deliveries carry signatures with both the old and the new one (space-separated in `webhook-signature`), so receivers can switch without missing one.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new secret. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookSecret"];
+                    };
+                };
+                /** @description Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not application/json. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "/link-event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A link changed (sent to its webhookUrl)
+         * @description Signed per Standard Webhooks with the tenant secret (`GET /v1/webhook-secret`). Retried with backoff for over 24 h (8 attempts) until a 2xx; no answer within 10 s counts as a failure, and redirects are not followed. Events of one link arrive in order while the receiver answers.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt, so a receiver can drop a duplicate. */
+                    "webhook-id": string;
+                    /** @description `v1,<base64 HMAC-SHA256>` of `<id>.<timestamp>.<body>` with the tenant secret; during a rotation, two of them, space-separated. */
+                    "webhook-signature": string;
+                    /** @description When this attempt was signed, in seconds since the epoch. */
+                    "webhook-timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebhookPayload"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx: delivered. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: no more deliveries for this link until one of its events is redelivered. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         Branding: {
@@ -797,8 +1086,8 @@ export interface components {
             /** @description How long the link may take before it expires. Default 300. */
             ttlSeconds?: number;
             /**
-             * Format: uri
-             * @description https only. Stored with the link; webhook delivery is not built yet (see docs/api.md), so poll meanwhile.
+             * @description Where to POST the link's events, signed per Standard Webhooks (see docs/api.md). `https://` with a public domain name; `http://`, IP addresses and private hosts only when running locally (`npm start`).
+             * @example https://app.example.com/hooks/whatsapp
              */
             webhookUrl?: string;
         };
@@ -830,6 +1119,7 @@ export interface components {
                 message: string;
             };
         };
+        /** @description The link as `GET /v1/links/{id}` showed it right after the change. */
         Link: {
             account: {
                 jid: string;
@@ -893,6 +1183,64 @@ export interface components {
              * @example +1 (234) 567-8901
              */
             phoneNumber: string;
+        };
+        WebhookEvent: {
+            attempts: number;
+            /** Format: date-time */
+            deliveredAt: string | null;
+            /**
+             * @description Also the `webhook-id` header of every delivery of this event.
+             * @example evt_2m9x7c4b1n6h5j0r2t8w8v3k0q
+             */
+            id: string;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /**
+             * @description Why the last attempt did not deliver: no answer within 10 s, an address that is not public, a refused connection, a non-2xx answer, or 410 Gone (which stops the link's deliveries).
+             * @enum {string|null}
+             */
+            lastError: "timeout" | "address_refused" | "invalid_url" | "network_error" | "http_error" | "gone" | null;
+            /** @description The receiver's status on the last attempt; null when there was no answer. */
+            lastHttpStatus: number | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /**
+             * @description `pending`: an attempt is due at `nextAttemptAt`; `failed`: given up (retries used up, or 410 Gone).
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed";
+            /**
+             * Format: date-time
+             * @description When the change happened (the body's `timestamp`).
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "link.awaiting_scan" | "link.awaiting_code" | "link.pairing" | "link.linked" | "link.expired" | "link.failed" | "link.cancelled" | "link.unlinked" | "link.qr_updated" | "link.pairing_code_updated";
+        };
+        WebhookEventList: {
+            events: components["schemas"]["WebhookEvent"][];
+        };
+        WebhookPayload: {
+            data: {
+                link: components["schemas"]["Link"];
+            };
+            /**
+             * Format: date-time
+             * @description When the change happened; equals `data.link.updatedAt`, so a receiver can drop an event older than one it already has.
+             */
+            timestamp: string;
+            /**
+             * @description `link.<status>` on each status change; `link.qr_updated` / `link.pairing_code_updated` for a new QR or code within a status.
+             * @enum {string}
+             */
+            type: "link.awaiting_scan" | "link.awaiting_code" | "link.pairing" | "link.linked" | "link.expired" | "link.failed" | "link.cancelled" | "link.unlinked" | "link.qr_updated" | "link.pairing_code_updated";
+        };
+        WebhookSecret: {
+            /**
+             * @description Verify deliveries with any Standard Webhooks library. Keep it secret.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
         };
     };
     responses: never;

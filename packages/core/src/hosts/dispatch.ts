@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { LaunchOutcome, LaunchRequest, LinkLauncher } from '../launcher.ts'
 import type { HostRegistry } from './host-registry.ts'
 
-export interface DispatcherOptions {
+export interface LinkDispatcherOptions {
   registry: HostRegistry
   /** Starts a worker when no warm host takes the link; absent where nothing may be started (a draining host). */
   launcher?: LinkLauncher
@@ -33,10 +33,10 @@ const LIST_TTL_MS = 2000
  * the launcher starts one more host with the link as its first (ECS RunTask, or a child process
  * locally); it stays warm for the next links and exits when idle.
  */
-export class Dispatcher implements LinkLauncher {
+export class LinkDispatcher implements LinkLauncher {
   private listed?: { ids: Promise<string[]>; at: number }
 
-  constructor(private readonly options: DispatcherOptions) {}
+  constructor(private readonly options: LinkDispatcherOptions) {}
 
   get warm(): boolean {
     return this.options.warm

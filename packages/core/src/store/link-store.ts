@@ -78,6 +78,16 @@ function toItem(link: Link, now: Date): Record<string, unknown> {
   }
 }
 
+/** Whether a key (as a stream record carries it) is a link's own item. */
+export function isLinkKey(key: Record<string, unknown>): boolean {
+  return typeof key[T.partitionKey] === 'string' && (key[T.partitionKey] as string).startsWith('LINK#') && key[T.sortKey] === 'LINK'
+}
+
+/** A stored link item (e.g. a stream record's image, unmarshalled) as a Link. */
+export function linkFromItem(item: Record<string, unknown>): Link {
+  return fromItem(item)
+}
+
 function fromItem(item: Record<string, unknown>): Link
 function fromItem<T extends Partial<Link>>(item: Record<string, unknown>): T
 function fromItem(item: Record<string, unknown>): Link {
