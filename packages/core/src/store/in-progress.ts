@@ -1,11 +1,11 @@
-import { BatchGetCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { isInProgress, type LinkStatus } from '../link/status.ts'
+import { batchGet } from './batch.ts'
 import type { TransactItems } from './client.ts'
 import { tableDefinition as T } from './table.ts'
 
 const key = (tenantId: string) => ({ [T.partitionKey]: `INPROGRESS#${tenantId}`, [T.sortKey]: 'INPROGRESS' })
 const linkKey = (id: string) => ({ [T.partitionKey]: `LINK#${id}`, [T.sortKey]: 'LINK' })
-const BATCH_GET_LIMIT = 100
 
 /** A create refused because the tenant's set of links in progress is full (it may hold finished ones). */
 export class InProgressSetFull extends Error {
@@ -74,23 +74,7 @@ export class InProgressLinks {
   }
 
   private async readLinks(ids: string[]): Promise<{ id: string; status: LinkStatus; expiresAt: string }[]> {
-    const found: { id: string; status: LinkStatus; expiresAt: string }[] = []
-    for (let i = 0; i < ids.length; i += BATCH_GET_LIMIT) {
-      let keys: Record<string, unknown>[] = ids.slice(i, i + BATCH_GET_LIMIT).map(linkKey)
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        if (attempt > 8) throw new Error(`BatchGetItem left ${keys.length} links unread.`)
-        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)))
-        const out = await this.doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, #status, expiresAt', ExpressionAttributeNames: { '#status': 'status' } },
-            },
-          }),
-        )
-        found.push(...((out.Responses?.[this.tableName] ?? []) as { id: string; status: LinkStatus; expiresAt: string }[]))
-        keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? []
-      }
-    }
-    return found
+    const items = await batchGet(this.doc, this.tableName, ids.map(linkKey), { projection: { expression: 'id, #status, expiresAt', names: { '#status': 'status' } } })
+    return items as { id: string; status: LinkStatus; expiresAt: string }[]
   }
 }

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
-import { eraseAuthState } from '../auth-state/dynamodb-auth-state.ts'
+import { eraseAuthState } from '../auth-state/erase.ts'
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts'
 import type { Link, LinkViewSource } from '../link/link.ts'
 import { canTransition, FINAL_STATUSES, IN_PROGRESS_STATUSES, isFinal, isInProgress, type LinkStatus } from '../link/status.ts'
