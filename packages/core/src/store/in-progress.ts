@@ -1,11 +1,11 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { isInProgress, type LinkStatus } from '../link/status.ts'
 import { batchGet } from './batch.ts'
+import { linkKey } from './link-item.ts'
 import type { TransactItems } from './client.ts'
 import { tableDefinition as T } from './table.ts'
 
 const key = (tenantId: string) => ({ [T.partitionKey]: `INPROGRESS#${tenantId}`, [T.sortKey]: 'INPROGRESS' })
-const linkKey = (id: string) => ({ [T.partitionKey]: `LINK#${id}`, [T.sortKey]: 'LINK' })
 
 /** A create refused because the tenant's set of links in progress is full (it may hold finished ones). */
 export class InProgressSetFull extends Error {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { isConditionalCheckFailed } from '../store/client.ts'
-import { FINISHED_RETENTION_SECONDS } from '../store/link-store.ts'
+import { FINISHED_RETENTION_SECONDS } from '../store/link-item.ts'
 import { activityShard, tableDefinition as T } from '../store/table.ts'
 import type { Link } from '../link/link.ts'
 import type { LinkEvent, StreamChange, WebhookEventType } from './events.ts'

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { toBase32 } from '../ids.ts'
 import type { Link } from '../link/link.ts'
 import type { LinkStatus } from '../link/status.ts'
-import { isLinkKey, linkFromItem } from '../store/link-store.ts'
+import { isLinkKey, linkFromItem } from '../store/link-item.ts'
 
 /**
  * The one module that decides which webhook events a change of a link makes. Both stream drivers
