@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { LinkView } from '@wa-link-broker/core'
+import type { LinkView } from '@wa-link-broker/functions'
 import { isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
 import { PasskeyRequiredError } from '../wa-sim/index.ts'
 

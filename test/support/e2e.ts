@@ -1,6 +1,7 @@
 import { describe } from 'vitest'
 import { DEFAULT_CONNECTION_CONFIG } from 'baileys'
-import { createLogger, LinkStore, toLinkView, type LinkView } from '@wa-link-broker/core'
+import { createLogger, LinkStore } from '@wa-link-broker/core'
+import { toLinkView, type LinkView } from '@wa-link-broker/functions'
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../scripts/local-stack.ts'
 import { PRELOAD_PATH, startControlServer, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
 import { LogCapture } from './api.ts'

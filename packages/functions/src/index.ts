@@ -1,6 +1,7 @@
 export { createApp, MAX_BODY_BYTES, type App } from './app.ts'
 export type { AppDeps } from './deps.ts'
 export { buildDeps } from './wiring.ts'
+export { toLinkView, type LinkView } from './link-view.ts'
 export { apiEnvSchema, loadApiConfig, loadSweeperConfig, sweeperEnvSchema, type ApiConfig } from './config.ts'
 export { startLocalWebhooks, type LocalWebhooksOptions } from './webhooks/local-runner.ts'
 export { buildWebhookDelivery, type WebhookDelivery, type WebhookDeliveryOptions } from './webhooks/delivery.ts'

@@ -1,5 +1,5 @@
 import { linkEnding, type LinkError } from './endings.ts'
-import { isFinal, isInProgress, type LinkStatus } from './status.ts'
+import { isInProgress, type LinkStatus } from './status.ts'
 
 export type { LinkError }
 
@@ -61,34 +61,15 @@ export interface Link {
 }
 
 /**
- * The stored fields a link's public view is made of: `toLinkView` reads only these, and the
- * tenant index projects exactly these (store/table.ts), so a list can render full views.
+ * The stored fields a link's public view is made of (what a tenant may see of it): the API's view
+ * reads only these, and the tenant index projects exactly these (store/table.ts), so a list can
+ * render full views.
  */
 export const LINK_VIEW_FIELDS = [
   'id', 'status', 'method', 'phoneNumber', 'qr', 'pairingCode', 'account', 'error', 'metadata', 'redirectUrl', 'createdAt', 'updatedAt', 'expiresAt',
   'relinkOf', 'relinkedTo',
 ] as const satisfies readonly (keyof Link)[]
 export type LinkViewSource = Pick<Link, (typeof LINK_VIEW_FIELDS)[number]>
-
-/** What a client sees: the stored link as of `now`. */
-export interface LinkView {
-  id: string
-  status: LinkStatus
-  method: LinkMethod
-  phoneNumber: string | null
-  qr: (LinkQr & { imageUrl: string }) | null
-  pairingCode: LinkPairingCode | null
-  account: LinkAccount | null
-  error: LinkError | null
-  metadata: Record<string, unknown>
-  redirectUrl: string | null
-  createdAt: string
-  updatedAt: string
-  expiresAt: string
-  pollAfterMs: number | null
-  relinkOf: string | null
-  relinkedTo: string | null
-}
 
 export const DEADLINE_ERROR: LinkError = linkEnding('deadline')
 
@@ -98,43 +79,4 @@ export function effectiveStatus(link: Pick<Link, 'status' | 'error' | 'expiresAt
     return { status: 'expired', error: DEADLINE_ERROR }
   }
   return { status: link.status, error: link.error }
-}
-
-function stillValid<T extends { expiresAt: string }>(value: T | null, now: Date): T | null {
-  return value && Date.parse(value.expiresAt) > now.getTime() ? value : null
-}
-
-/**
- * When a poller should ask again: soon while the first QR or code is on its way (a warm host shows
- * it a few hundred milliseconds after the create), every second while a person acts, never once
- * the status will not change by itself.
- */
-export function pollAfterMs(status: LinkStatus): number | null {
-  if (isFinal(status) || status === 'linked') return null
-  return status === 'pending' || status === 'starting' ? 250 : 1000
-}
-
-export function toLinkView(link: LinkViewSource, now: Date = new Date()): LinkView {
-  const { status, error } = effectiveStatus(link, now)
-  const live = isInProgress(status)
-  const qr = live ? stillValid(link.qr, now) : null
-  return {
-    id: link.id,
-    status,
-    method: link.method,
-    phoneNumber: link.phoneNumber,
-    qr: qr && { ...qr, imageUrl: `/v1/links/${link.id}/qr.svg` },
-    pairingCode: live ? stillValid(link.pairingCode, now) : null,
-    account: link.account,
-    error,
-    metadata: link.metadata,
-    // Links stored before redirectUrl existed have none.
-    redirectUrl: link.redirectUrl ?? null,
-    createdAt: link.createdAt,
-    updatedAt: link.updatedAt,
-    expiresAt: link.expiresAt,
-    pollAfterMs: pollAfterMs(status),
-    relinkOf: link.relinkOf ?? null,
-    relinkedTo: link.relinkedTo ?? null,
-  }
 }

@@ -1,8 +1,9 @@
 import { createRoute } from '@hono/zod-openapi'
-import { normalizePhoneNumber, toLinkView } from '@wa-link-broker/core'
+import { normalizePhoneNumber } from '@wa-link-broker/core'
 import { authenticate, tenantOf } from '../auth.ts'
 import { conditionalGet } from '../cors.ts'
 import type { AppDeps } from '../deps.ts'
+import { toLinkView } from '../link-view.ts'
 import { linkPageUrl } from '../page/url.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
 import {

@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import QRCode from 'qrcode'
-import { ConflictError, toLinkView } from '@wa-link-broker/core'
+import { ConflictError } from '@wa-link-broker/core'
 import { authenticate } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
+import { qrImagePath, toLinkView } from '../link-view.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
 import { errorResponses, LinkIdParamSchema } from '../schemas.ts'
 
@@ -18,7 +19,7 @@ export function qrRoutes({ links, apiKeys }: AppDeps) {
     app.openapi(
       createRoute({
         method: 'get',
-        path: `/v1/links/{id}/qr.${format}`,
+        path: qrImagePath('{id}', format as keyof typeof FORMATS),
         summary: `The current QR as ${format.toUpperCase()}`,
         security: bearerSecurity,
         middleware: [authenticate(apiKeys, { clientToken: true })] as const,

@@ -1,7 +1,8 @@
 import { createRoute } from '@hono/zod-openapi'
-import { normalizePhoneNumber, toLinkView } from '@wa-link-broker/core'
+import { normalizePhoneNumber } from '@wa-link-broker/core'
 import { authenticate, tenantOf } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
+import { toLinkView } from '../link-view.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
 import { CredentialsSchema, errorResponses, LinkIdParamSchema, LinkSchema, PairingCodeBodySchema } from '../schemas.ts'
 

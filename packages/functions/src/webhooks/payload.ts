@@ -1,4 +1,5 @@
-import { toLinkView, type LinkEvent, type LinkView, type WebhookEventType } from '@wa-link-broker/core'
+import type { LinkEvent, WebhookEventType } from '@wa-link-broker/core'
+import { toLinkView, type LinkView } from '../link-view.ts'
 
 /** The body every delivery carries (the contract's "Webhooks"). */
 export interface WebhookBody {
