@@ -8,7 +8,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ApiKeyStore, IN_PROGRESS_STATUSES, linkEnding } from '@wa-link-broker/core'
+import { ApiKeyStore, endingStatus, IN_PROGRESS_STATUSES, linkEnding } from '@wa-link-broker/core'
 import type { Browser } from 'playwright-core'
 import { startDynamoDbLocal } from './dynamodb-local.ts'
 
@@ -78,7 +78,7 @@ async function main() {
 
     const failed = await create()
     const d = await open(browser, failed.pageUrl, 'qr')
-    await e2e.store.update(failed.id, { from: IN_PROGRESS_STATUSES, to: 'failed', patch: { qr: null, error: linkEnding('passkey_required') } })
+    await e2e.store.update(failed.id, { from: IN_PROGRESS_STATUSES, to: endingStatus('passkey_required'), patch: { qr: null, error: linkEnding('passkey_required') } })
     await d.page.waitForSelector('[data-screen="ended"]', { timeout: 20_000 })
     await shoot(d.page, 'failed')
     await d.context.close()

@@ -3,7 +3,7 @@ import type { LinkDispatcher } from './hosts/dispatch.ts'
 import type { HostRegistry } from './hosts/host-registry.ts'
 import { handOverPatch, planJob } from './hosts/policy.ts'
 import type { WorkerMode } from './launcher.ts'
-import { linkEnding } from './link/endings.ts'
+import { endingStatus, linkEnding } from './link/endings.ts'
 import type { Link } from './link/link.ts'
 import { IN_PROGRESS_STATUSES, isInProgress } from './link/status.ts'
 import { StaleLinkError, type LinkStore } from './store/link-store.ts'
@@ -136,7 +136,7 @@ async function retryItsLogout(link: Link, deps: SettleDeps): Promise<Settlement[
 function endLink(link: Link, outcome: 'launch_failed' | 'worker_lost', reason: string) {
   return {
     from: outcome === 'launch_failed' ? (['pending'] as const) : IN_PROGRESS_STATUSES,
-    to: 'failed' as const,
+    to: endingStatus(outcome),
     version: link.version,
     heartbeatAt: link.heartbeatAt,
     patch: {

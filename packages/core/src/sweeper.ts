@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { heldByLiveWorker, planJob, UNCLAIMED_ADOPT_MS } from './hosts/policy.ts'
-import { linkEnding, type LinkError } from './link/endings.ts'
+import { endingStatus, linkEnding, type LinkError } from './link/endings.ts'
 import { DEADLINE_ERROR, type Link } from './link/link.ts'
 import { IN_PROGRESS_STATUSES } from './link/status.ts'
 import { StaleLinkError, type LinkStore } from './store/link-store.ts'
@@ -88,7 +88,7 @@ export async function endAbandoned(store: LinkStore, link: Link, error: LinkErro
   try {
     await store.update(link.id, {
       from: IN_PROGRESS_STATUSES,
-      to: error.code === 'deadline' ? 'expired' : 'failed',
+      to: endingStatus(error.code),
       version: link.version,
       // Heartbeats do not move the version: a worker that heart-beat since the read wins too.
       heartbeatAt: link.heartbeatAt,
@@ -145,7 +145,8 @@ export async function retryLogout(deps: LogoutRetryDeps, linkId: string, options
     // Erased first: if this process dies before the write, the next sweep finishes the job.
     await deps.store.eraseCredentials(linkId)
     try {
-      await deps.store.update(linkId, { from: ['linked'], to: 'unlinked', version: link.version, patch: { error: linkEnding('logout_unconfirmed', `No worker finished the logout after ${request.attempts} attempts.`) } })
+      const error = linkEnding('logout_unconfirmed', `No worker finished the logout after ${request.attempts} attempts.`)
+      await deps.store.update(linkId, { from: ['linked'], to: endingStatus(error.code), version: link.version, patch: { error } })
     } catch (error) {
       if (!(error instanceof StaleLinkError)) throw error
       return 'raced'

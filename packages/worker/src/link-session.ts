@@ -1,7 +1,7 @@
 import type { ConnectionState } from 'baileys'
 import {
   DEADLINE_ERROR,
-  IN_PROGRESS_STATUSES,
+  endingStatus,
   isInProgress,
   linkEnding,
   type Link,
@@ -106,7 +106,7 @@ export class LinkSession {
     }
     const untilDeadline = Date.parse(link.expiresAt) - Date.now()
     if (untilDeadline <= 0) {
-      await this.end('expired', DEADLINE_ERROR)
+      await this.end(DEADLINE_ERROR)
       return this.outcome
     }
     try {
@@ -117,7 +117,7 @@ export class LinkSession {
       if (takeover) await this.restartRegistration()
       const writer = this.writer
       this.stoppers.push(keepLease(() => writer.heartbeat(), { ms: settings.heartbeatMs, onLink: (l) => this.observe(l), logger: this.log }))
-      const deadline = setTimeout(() => void this.end('expired', DEADLINE_ERROR), untilDeadline)
+      const deadline = setTimeout(() => void this.end(DEADLINE_ERROR), untilDeadline)
       this.stoppers.push(() => clearTimeout(deadline))
       await this.connect()
     } catch (error) {
@@ -170,7 +170,7 @@ export class LinkSession {
       this.ending = false
       if (released) this.log.info('no other host took the link')
     }
-    await this.end('failed', WORKER_STOPPED)
+    await this.end(WORKER_STOPPED)
   }
 
   private closeSocket() {
@@ -200,7 +200,7 @@ export class LinkSession {
         onPasskeyGate: (type) => {
           if (generation !== this.socketGeneration) return
           this.log.warn({ notification: type }, 'WhatsApp asked for a passkey')
-          void this.end('failed', linkEnding('passkey_required'))
+          void this.end(linkEnding('passkey_required'))
         },
       },
       version,
@@ -278,14 +278,14 @@ export class LinkSession {
         this.log.info('reconnecting, as WhatsApp asks once the phone has paired')
         return this.connect()
       case 'logged_out':
-        return this.end('failed', linkEnding('logged_out'))
+        return this.end(linkEnding('logged_out'))
       case 'replaced':
-        return this.end('failed', linkEnding('replaced'))
+        return this.end(linkEnding('replaced'))
       case 'qr_exhausted':
-        return this.end('expired', linkEnding('qr_exhausted'))
+        return this.end(linkEnding('qr_exhausted'))
       case 'version_rejected': {
         // The version may have gone stale since it was read: read it once more and try again.
-        if (this.versionRefreshed) return this.end('failed', linkEnding('version_rejected'))
+        if (this.versionRefreshed) return this.end(linkEnding('version_rejected'))
         this.versionRefreshed = true
         await this.ctx.waVersion.refresh()
         return this.connect()
@@ -295,7 +295,7 @@ export class LinkSession {
         const { maxReconnects } = this.ctx.settings
         if (++this.reconnects > maxReconnects) {
           const detail = verdict.kind === 'unreachable' ? `WhatsApp could not be reached: ${verdict.reason}.` : `Lost it ${this.reconnects - 1} times in a row; last: ${verdict.reason}`
-          return this.end('failed', linkEnding('connection_lost', detail))
+          return this.end(linkEnding('connection_lost', detail))
         }
         if (verdict.kind === 'unreachable') this.ctx.reachability.unreachable(verdict.reason)
         else this.log.info({ statusCode: closed.statusCode, attempt: this.reconnects }, 'connection lost; reconnecting')
@@ -329,7 +329,7 @@ export class LinkSession {
     if (!writer || this.finished || this.ending) return
     if (!current || current.leaseToken !== writer.fence || !isInProgress(current.status)) return void this.letGo(current)
     if (current.version > writer.link.version) writer.link = current
-    if (Date.now() >= Date.parse(current.expiresAt)) return void this.end('expired', DEADLINE_ERROR)
+    if (Date.now() >= Date.parse(current.expiresAt)) return void this.end(DEADLINE_ERROR)
     if (current.method === 'code') void this.requestPairingCode()
   }
 
@@ -345,10 +345,14 @@ export class LinkSession {
     await this.finish({ status: current?.status ?? 'none', note: 'let_go' })
   }
 
-  /** The final write, then the end of the session; the session finishes even if the write cannot be made. */
-  private async end(to: LinkStatus, error: LinkError | null) {
+  /**
+   * The final write, in the status the ending leaves (endings.ts), then the end of the session; the
+   * session finishes even if the write cannot be made.
+   */
+  private async end(error: LinkError) {
     if (this.finished || this.ending) return
     this.ending = true
+    const to = endingStatus(error.code)
     this.closeSocket()
     try {
       for (let attempt = 1; attempt <= FINAL_WRITE_ATTEMPTS; attempt++) {
@@ -387,6 +391,6 @@ export class LinkSession {
 
   private crash(error: unknown) {
     this.log.error({ err: error }, 'session crashed')
-    void this.end('failed', linkEnding('worker_crashed'))
+    void this.end(linkEnding('worker_crashed'))
   }
 }

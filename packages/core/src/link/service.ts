@@ -12,7 +12,7 @@ import { retryLogout } from '../sweeper.ts'
 import { InProgressSetFull } from '../store/in-progress.ts'
 import type { IdempotencyRecord } from '../store/idempotency.ts'
 import { StaleLinkError, type CreateGuard, type LinkStore } from '../store/link-store.ts'
-import { linkEnding } from './endings.ts'
+import { endingStatus, linkEnding } from './endings.ts'
 import { effectiveStatus, type Link, type LinkMethod } from './link.ts'
 import { IN_PROGRESS_STATUSES, isFinal, type LinkStatus } from './status.ts'
 
@@ -184,7 +184,7 @@ export class LinkService {
       this.deps.logger.error({ linkId: link.id, mode, err: { name: (error as Error).name, message: (error as Error).message } }, 'worker launch failed')
       if (mode === 'logout') throw new ServiceUnavailableError('launch_failed', 'The logout could not be started; try again.')
       const failure = linkEnding('launch_failed', (error as Error).message)
-      return this.deps.store.update(link.id, { from: ['pending'], to: 'failed', patch: { error: failure } }).catch((e) => {
+      return this.deps.store.update(link.id, { from: ['pending'], to: endingStatus(failure.code), patch: { error: failure } }).catch((e) => {
         if (e instanceof StaleLinkError) return e.current
         throw e
       })
@@ -217,10 +217,11 @@ export class LinkService {
     if (status === 'linked') return this.unlink(link)
     if (isFinal(status)) throw new ConflictError('link_final', `The link is already ${status}.`)
     try {
+      const ending = linkEnding('cancelled')
       const cancelled = await this.deps.store.update(linkId, {
         from: IN_PROGRESS_STATUSES,
-        to: 'cancelled',
-        patch: { qr: null, pairingCode: null, error: linkEnding('cancelled') },
+        to: endingStatus(ending.code),
+        patch: { qr: null, pairingCode: null, error: ending },
       })
       this.deps.logger.info({ linkId, tenantId }, 'link cancelled')
       await this.poke(cancelled)
