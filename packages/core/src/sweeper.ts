@@ -103,8 +103,8 @@ export async function endAbandoned(store: LinkStore, link: Link, error: LinkErro
 }
 
 export interface LogoutRetryDeps {
-  store: LinkStore
-  requests: LogoutRequests
+  store: Pick<LinkStore, 'get' | 'update' | 'eraseCredentials'>
+  requests: Pick<LogoutRequests, 'get' | 'recordAttempt' | 'done'>
   /** Sends the logout to a worker again (a host's own adoption, or the dispatcher). */
   dispatch(linkId: string): Promise<unknown>
   logger?: Logger
@@ -162,7 +162,7 @@ export async function retryLogout(deps: LogoutRetryDeps, linkId: string, options
 }
 
 /** Every unfinished logout, one retryLogout step each. */
-export async function sweepLogouts(deps: LogoutRetryDeps, options: Omit<LogoutRetryOptions, 'force'> = {}): Promise<Partial<Record<LogoutRetry, number>>> {
+export async function sweepLogouts(deps: LogoutRetryDeps & { requests: Pick<LogoutRequests, 'pending'> }, options: Omit<LogoutRetryOptions, 'force'> = {}): Promise<Partial<Record<LogoutRetry, number>>> {
   const counts: Partial<Record<LogoutRetry, number>> = {}
   for await (const linkId of deps.requests.pending()) {
     let outcome: LogoutRetry

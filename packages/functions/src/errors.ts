@@ -56,7 +56,7 @@ export function handleError(logger: Logger) {
       const code = status === 413 ? 'payload_too_large' : status === 400 ? 'invalid_input' : 'http_error'
       return errorResponse(c, status, code, err.message || 'Bad request.', status === 400 ? 'body' : undefined)
     }
-    logger.error({ err: { name: err.name, message: err.message, stack: err.stack }, path: c.req.path }, 'unhandled error')
+    logger.error({ err, path: c.req.path }, 'unhandled error')
     return errorResponse(c, 500, 'internal', 'Something went wrong on our side.')
   }
 }

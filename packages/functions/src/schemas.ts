@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { ACCENT_COLOR_PATTERN, BRANDING_LIMITS, LINK_ENDING_CODES, LINK_ID_PATTERN, LINK_STATUSES, MAX_TTL_SECONDS, MAX_URL_LENGTH, MIN_TTL_SECONDS, webUrlProblem } from '@wa-link-broker/core'
+import { ACCENT_COLOR_PATTERN, type Branding, BRANDING_LIMITS, LINK_ENDING_CODES, LINK_ID_PATTERN, LINK_STATUSES, MAX_TTL_SECONDS, MAX_URL_LENGTH, MIN_TTL_SECONDS, webUrlProblem } from '@wa-link-broker/core'
 import { nestsDeeperThan } from './json-depth.ts'
 import { webhookUrlProblem } from './webhooks/url.ts'
 
@@ -128,6 +128,11 @@ export const brandingBodySchema = (local: boolean) =>
       supportUrl: webUrl(local).nullable().optional().openapi({ description: 'https. "Need help?" on the page.' }),
     })
     .openapi('BrandingRequest')
+
+/** The brand a PUT body sets: what it leaves out is cleared; a colour is kept in lower case. */
+export function brandingOf(body: z.output<ReturnType<typeof brandingBodySchema>>): Branding {
+  return { name: body.name ?? null, accentColor: body.accentColor?.toLowerCase() ?? null, logoUrl: body.logoUrl ?? null, supportUrl: body.supportUrl ?? null }
+}
 
 export const PairingCodeBodySchema = z
   .strictObject({ phoneNumber: z.string().min(1).max(40).openapi({ description: 'Any common format with country code.', example: '+1 (234) 567-8901' }) })

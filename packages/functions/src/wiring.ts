@@ -59,6 +59,6 @@ export function buildDeps(options: WiringOptions): AppDeps {
     apiKeys: new ApiKeyVerifier(new ApiKeyStore(doc, config.tableName)),
     webhooks: new WebhookService({ secrets: new WebhookSecretStore(doc, config.tableName, keys), events: new WebhookEventStore(doc, config.tableName) }),
     links,
-    branding: new BrandingStore(doc, config.tableName, { service: links, store }),
+    branding: new BrandingStore(doc, config.tableName),
   }
 }

@@ -1,7 +1,4 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { isLinkId } from '../ids.ts'
-import { LinkService, type Principal } from '../link/service.ts'
-import type { LinkStore } from '../store/link-store.ts'
 import { tableDefinition as T } from '../store/table.ts'
 
 /** What the hosted page shows of a tenant: its name, colour, logo and a link for help. */
@@ -23,12 +20,11 @@ export const ACCENT_COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/
 /** One item a tenant: `BRANDING#<tenant>`. */
 const brandingKey = (tenantId: string) => ({ [T.partitionKey]: `BRANDING#${tenantId}`, [T.sortKey]: 'BRANDING' })
 
-/** The tenants' brands, and which brand the page of a link shows: always its own tenant's. */
+/** The tenants' brands. The page of a link shows its own tenant's: the caller reads the link first. */
 export class BrandingStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly links: { service: LinkService; store: LinkStore },
   ) {}
 
   async get(tenantId: string): Promise<Branding> {
@@ -41,20 +37,5 @@ export class BrandingStore {
   async put(tenantId: string, branding: Branding): Promise<Branding> {
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...brandingKey(tenantId), ...branding, updatedAt: new Date().toISOString() } }))
     return branding
-  }
-
-  /** The brand of a link's tenant, for whoever may read that link (its tenant, or its client token). */
-  async forLink(principal: Principal, linkId: string): Promise<Branding> {
-    const link = await this.links.service.read(principal, linkId)
-    return this.get(link.tenantId)
-  }
-
-  /**
-   * The brand the page of `linkId` will show, without credentials (the token stays in the browser):
-   * the server needs it only to allow the logo's origin in the page's CSP.
-   */
-  async forLinkPage(linkId: string): Promise<Branding> {
-    const link = isLinkId(linkId) ? await this.links.store.get(linkId) : null
-    return link ? this.get(link.tenantId) : NO_BRANDING
   }
 }

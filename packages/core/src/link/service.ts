@@ -6,10 +6,11 @@ import { isLinkId, newLinkId } from '../ids.ts'
 import type { LinkLauncher } from '../launcher.ts'
 import type { ExportedAuthState } from '../auth-state/export.ts'
 import { DEFAULT_TENANT_LIMITS, MAX_CLIENT_TOKENS_PER_LINK, PHONE_CODE_WINDOWS, type TenantLimits } from '../limits.ts'
+import { normalizePhoneNumber } from '../phone.ts'
 import type { RateLimit, RateLimiter } from '../rate-limit.ts'
 import type { LogoutRequests } from '../store/logout-requests.ts'
 import { retryLogout } from '../sweeper.ts'
-import { InProgressSetFull } from '../store/in-progress.ts'
+import { InProgressSetFull, type InProgressLinks } from '../store/in-progress.ts'
 import type { IdempotencyRecord } from '../store/idempotency.ts'
 import { StaleLinkError, type CreateGuard, type LinkStore } from '../store/link-store.ts'
 import { endingStatus, linkEnding } from './endings.ts'
@@ -20,7 +21,7 @@ import { IN_PROGRESS_STATUSES, isFinal, type LinkStatus } from './status.ts'
 export interface CreateLinkInput {
   /** Default "qr"; a relink: the old link's. */
   method?: LinkMethod
-  /** Already normalised to E.164 digits. Required for "code"; a relink: the old link's. */
+  /** Any common human format with country code (normalised here to E.164 digits). Required for "code"; a relink: the old link's. */
   phoneNumber?: string | null
   webhookUrl?: string | null
   /** Already validated (webUrlProblem). */
@@ -46,15 +47,20 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 /** Who is asking: a tenant (full access to its links) or a link's client token (read only). */
 export type Principal = { kind: 'tenant'; tenantId: string } | { kind: 'client'; token: string }
 
+/** What the service needs of the link store (LinkStore in the product). */
+export type LinkServiceStore = Pick<LinkStore, 'create' | 'findIdempotency' | 'get' | 'update' | 'recordTask' | 'addClientTokenHash' | 'eraseCredentials' | 'list'> & {
+  inProgress: Pick<InProgressLinks, 'reservation' | 'prune'>
+}
+
 export interface LinkServiceDeps {
-  store: LinkStore
+  store: LinkServiceStore
   launcher: LinkLauncher
   logger: Logger
   /** Reads a linked session's decrypted auth state; absent where credentials are not served. */
   credentials?: (linkId: string) => Promise<ExportedAuthState>
-  rateLimiter?: RateLimiter
+  rateLimiter?: Pick<RateLimiter, 'writes' | 'consume'>
   /** Records logouts so the sweepers retry one whose worker dies; without it a logout is launched once. */
-  logouts?: LogoutRequests
+  logouts?: Pick<LogoutRequests, 'request' | 'get' | 'recordAttempt' | 'done'>
   /** Per-tenant limits; DEFAULT_TENANT_LIMITS unless configured. */
   limits?: TenantLimits
   now?: () => Date
@@ -70,7 +76,9 @@ export class LinkService {
     this.limits = deps.limits ?? DEFAULT_TENANT_LIMITS
   }
 
-  async create(tenantId: string, input: CreateLinkInput, idempotencyKey?: string): Promise<{ link: Link; clientToken: string; replayed: boolean }> {
+  async create(tenantId: string, given: CreateLinkInput, idempotencyKey?: string): Promise<{ link: Link; clientToken: string; replayed: boolean }> {
+    // Normalised first: the same number written two ways is the same request (for its Idempotency-Key too).
+    const input = given.phoneNumber ? { ...given, phoneNumber: normalizePhoneNumber(given.phoneNumber) } : given
     const requestHash = createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex')
     if (idempotencyKey) {
       const replay = await this.replay(tenantId, idempotencyKey, requestHash)
@@ -181,7 +189,7 @@ export class LinkService {
       if (started?.taskArn) await this.recordTask(link.id, started.taskArn)
       return link
     } catch (error) {
-      this.deps.logger.error({ linkId: link.id, mode, err: { name: (error as Error).name, message: (error as Error).message } }, 'worker launch failed')
+      this.deps.logger.error({ linkId: link.id, mode, err: error }, 'worker launch failed')
       if (mode === 'logout') throw new ServiceUnavailableError('launch_failed', 'The logout could not be started; try again.')
       const failure = linkEnding('launch_failed', (error as Error).message)
       return this.deps.store.update(link.id, { from: ['pending'], to: endingStatus(failure.code), patch: { error: failure } }).catch((e) => {
@@ -203,6 +211,15 @@ export class LinkService {
     const allowed = principal.kind === 'tenant' ? link.tenantId === principal.tenantId : clientTokenOpensLink(principal.token, link)
     if (!allowed) throw new NotFoundError()
     return link
+  }
+
+  /**
+   * The tenant a link belongs to, asked without credentials (null for no such link): only for what
+   * is public anyway, such as which logo origin the hosted page's CSP allows.
+   */
+  async ownerOf(linkId: string): Promise<string | null> {
+    const link = isLinkId(linkId) ? await this.deps.store.get(linkId) : null
+    return link?.tenantId ?? null
   }
 
   list(tenantId: string, options: { status?: LinkStatus; limit: number; cursor?: string }) {
@@ -275,7 +292,8 @@ export class LinkService {
    * Switches a running QR link to a pairing code without starting over: the worker notices the
    * method change and asks WhatsApp for a code on the socket it already holds.
    */
-  async requestPairingCode(tenantId: string, linkId: string, phoneNumber: string): Promise<Link> {
+  async requestPairingCode(tenantId: string, linkId: string, givenNumber: string): Promise<Link> {
+    const phoneNumber = normalizePhoneNumber(givenNumber)
     const link = await this.read({ kind: 'tenant', tenantId }, linkId)
     const { status } = effectiveStatus(link, this.now())
     if (link.method === 'code') throw new ConflictError('pairing_code_requested', 'This link already uses a pairing code.')

@@ -8,5 +8,5 @@ export const LINK_PAGE_PATH = '/link/:id'
  * the API answered, the page answers too (locally, on Lambda's function URL, behind a CDN).
  */
 export function linkPageUrl(origin: string, linkId: string, clientToken: string): string {
-  return `${origin}/link/${encodeURIComponent(linkId)}#token=${encodeURIComponent(clientToken)}`
+  return `${origin}${LINK_PAGE_PATH.replace(':id', encodeURIComponent(linkId))}#token=${encodeURIComponent(clientToken)}`
 }

@@ -2,10 +2,10 @@ import { createRoute } from '@hono/zod-openapi'
 import { authenticate, tenantOf } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
-import { brandingBodySchema, BrandingSchema, errorResponses, LinkIdParamSchema } from '../schemas.ts'
+import { brandingBodySchema, brandingOf, BrandingSchema, errorResponses, LinkIdParamSchema } from '../schemas.ts'
 
 /** The tenant's brand on the hosted page: set with the tenant key, read by a link's page with its token. */
-export function brandingRoutes({ branding, apiKeys, local }: AppDeps) {
+export function brandingRoutes({ links, branding, apiKeys, local }: AppDeps) {
   const tenantOnly = authenticate(apiKeys, { clientToken: false })
   const app = newRouter()
   const brand = { description: 'The brand (null fields: not set).', content: { 'application/json': { schema: BrandingSchema } } }
@@ -26,16 +26,7 @@ export function brandingRoutes({ branding, apiKeys, local }: AppDeps) {
       request: { body: { content: { 'application/json': { schema: brandingBodySchema(local) } }, required: true } },
       responses: { 200: brand, ...errorResponses(400, 401, 413, 415) },
     }),
-    async (c) => {
-      const body = c.req.valid('json')
-      const saved = await branding.put(tenantOf(c.var.principal), {
-        name: body.name ?? null,
-        accentColor: body.accentColor?.toLowerCase() ?? null,
-        logoUrl: body.logoUrl ?? null,
-        supportUrl: body.supportUrl ?? null,
-      })
-      return c.json(saved, 200)
-    },
+    async (c) => c.json(await branding.put(tenantOf(c.var.principal), brandingOf(c.req.valid('json'))), 200),
   )
 
   app.openapi(
@@ -49,7 +40,10 @@ export function brandingRoutes({ branding, apiKeys, local }: AppDeps) {
       request: { params: LinkIdParamSchema },
       responses: { 200: brand, ...errorResponses(401, 404) },
     }),
-    async (c) => c.json(await branding.forLink(c.var.principal, c.req.valid('param').id), 200),
+    async (c) => {
+      const link = await links.read(c.var.principal, c.req.valid('param').id)
+      return c.json(await branding.get(link.tenantId), 200)
+    },
   )
   return app
 }

@@ -1,5 +1,4 @@
 import { createRoute } from '@hono/zod-openapi'
-import { normalizePhoneNumber } from '@wa-link-broker/core'
 import { authenticate, tenantOf } from '../auth.ts'
 import { conditionalGet } from '../cors.ts'
 import type { AppDeps } from '../deps.ts'
@@ -40,12 +39,7 @@ export function linkRoutes({ links, apiKeys, local }: AppDeps) {
     }),
     async (c) => {
       const tenantId = tenantOf(c.var.principal)
-      const body = c.req.valid('json')
-      const { link, clientToken, replayed } = await links.create(
-        tenantId,
-        { ...body, phoneNumber: body.phoneNumber ? normalizePhoneNumber(body.phoneNumber) : undefined },
-        c.req.valid('header')['idempotency-key'],
-      )
+      const { link, clientToken, replayed } = await links.create(tenantId, c.req.valid('json'), c.req.valid('header')['idempotency-key'])
       if (replayed) c.header('Idempotent-Replayed', 'true')
       c.header('Location', `/v1/links/${link.id}`)
       return c.json({ link: toLinkView(link), clientToken, pageUrl: linkPageUrl(new URL(c.req.url).origin, link.id, clientToken) }, 201)

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { NO_BRANDING } from '@wa-link-broker/core'
 import type { AppDeps, AppEnv } from '../deps.ts'
 import { ASSETS } from '../page/assets.generated.ts'
 import { linkPageHtml } from '../page/html.ts'
@@ -26,11 +27,12 @@ export function linkPageCsp(logoUrl: string | null): string {
 const ASSET_BY_PATH = new Map<string, { type: string; body: string }>(Object.values(ASSETS).map((asset) => [asset.path, asset]))
 
 /** `GET /link/{id}` (the hosted link page) and the content-hashed assets it and the demo load. */
-export function pageRoutes({ branding }: AppDeps) {
+export function pageRoutes({ links, branding }: AppDeps) {
   const app = new Hono<AppEnv>()
   app.get(LINK_PAGE_PATH, async (c) => {
     // The id in the path names the tenant whose logo the page may show; the token stays in the browser.
-    const { logoUrl } = await branding.forLinkPage(c.req.param('id'))
+    const tenant = await links.ownerOf(c.req.param('id'))
+    const { logoUrl } = tenant ? await branding.get(tenant) : NO_BRANDING
     c.header('Content-Security-Policy', linkPageCsp(logoUrl))
     c.header('Referrer-Policy', 'no-referrer')
     c.header('X-Content-Type-Options', 'nosniff')

@@ -4,12 +4,13 @@ import { ConflictError } from '@wa-link-broker/core'
 import { authenticate } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
 import { qrImagePath, toLinkView } from '../link-view.ts'
+import { ERROR_CORRECTION, QUIET_ZONE } from '../qr-code.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
 import { errorResponses, LinkIdParamSchema } from '../schemas.ts'
 
 const FORMATS = {
-  svg: { type: 'image/svg+xml', render: (value: string) => QRCode.toString(value, { type: 'svg', errorCorrectionLevel: 'L', margin: 2 }) },
-  png: { type: 'image/png', render: (value: string) => QRCode.toBuffer(value, { type: 'png', errorCorrectionLevel: 'L', margin: 2, scale: 8 }) },
+  svg: { type: 'image/svg+xml', render: (value: string) => QRCode.toString(value, { type: 'svg', errorCorrectionLevel: ERROR_CORRECTION, margin: QUIET_ZONE }) },
+  png: { type: 'image/png', render: (value: string) => QRCode.toBuffer(value, { type: 'png', errorCorrectionLevel: ERROR_CORRECTION, margin: QUIET_ZONE, scale: 8 }) },
 } as const
 
 /** The current QR as an image, for apps and pages that would rather not render it themselves. */

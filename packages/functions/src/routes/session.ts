@@ -1,5 +1,4 @@
 import { createRoute } from '@hono/zod-openapi'
-import { normalizePhoneNumber } from '@wa-link-broker/core'
 import { authenticate, tenantOf } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
 import { toLinkView } from '../link-view.ts'
@@ -26,8 +25,7 @@ export function sessionRoutes({ links, apiKeys }: AppDeps) {
       },
     }),
     async (c) => {
-      const phoneNumber = normalizePhoneNumber(c.req.valid('json').phoneNumber)
-      const link = await links.requestPairingCode(tenantOf(c.var.principal), c.req.valid('param').id, phoneNumber)
+      const link = await links.requestPairingCode(tenantOf(c.var.principal), c.req.valid('param').id, c.req.valid('json').phoneNumber)
       return c.json(toLinkView(link), 202)
     },
   )

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import jsQRModule from 'jsqr'
-import { QUIET_ZONE, qrPath } from './qr.ts'
+import { QUIET_ZONE } from '../../qr-code.ts'
+import { qrPath } from './qr.ts'
 
 const jsQR = jsQRModule as unknown as typeof jsQRModule.default
 

@@ -1,16 +1,12 @@
 import QRCode from 'qrcode'
-
-/** Modules of white border around the symbol: the QR standard's quiet zone. */
-export const QUIET_ZONE = 4
+import { ERROR_CORRECTION, QUIET_ZONE } from '../../qr-code.ts'
 
 /**
  * A QR value as one SVG path (a `h`-run per row of dark modules), in module units with the quiet
  * zone included: crisp at any size, no canvas, no image request, nothing for the CSP to allow.
- * Error correction L, as the API's own qr.svg: WhatsApp's values are long, and bigger modules scan
- * better off a screen.
  */
 export function qrPath(value: string): { size: number; d: string } {
-  const { modules } = QRCode.create(value, { errorCorrectionLevel: 'L' })
+  const { modules } = QRCode.create(value, { errorCorrectionLevel: ERROR_CORRECTION })
   const n = modules.size
   let d = ''
   for (let y = 0; y < n; y++) {
