@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { DEFAULT_CONNECTION_CONFIG } from 'baileys'
-import { createDocumentClient, createLogger, ensureTable } from '@wa-link-broker/core'
+import { createDocumentClient, createLogger, ensureTable, LocalKeyProvider } from '@wa-link-broker/core'
 import { LogCapture } from '../test/support/api.ts'
 import { PRELOAD_PATH, startSimulator } from '../test/wa-sim/index.ts'
 import { startDynamoDbLocal } from '../scripts/dynamodb-local.ts'
@@ -25,18 +25,20 @@ import { percentile, printTable } from './table.ts'
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 20)
 const BURST = Number(process.env.BENCH_BURST ?? 50)
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 10)
-process.env.DATA_KEY ??= Buffer.alloc(32, 1).toString('base64')
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
 const dynamo = await startDynamoDbLocal()
 const sim = await startSimulator({ refs: 6 })
 // The version pinned as the tests do: a worker never asks web.whatsapp.com (no internet here).
-const workerEnv = { WA_WS_URL: sim.url, NODE_OPTIONS: `--import ${PRELOAD_PATH}`, LOG_LEVEL: 'info', WA_VERSION: DEFAULT_CONNECTION_CONFIG.version.join('.') }
+// The API and the workers share one local master key.
+const DATA_KEY = Buffer.alloc(32, 1)
+const workerEnv = { WA_WS_URL: sim.url, NODE_OPTIONS: `--import ${PRELOAD_PATH}`, LOG_LEVEL: 'info', WA_VERSION: DEFAULT_CONNECTION_CONFIG.version.join('.'), DATA_KEY: DATA_KEY.toString('base64') }
 
 async function stackOf(name: string, warmWorkers: number) {
   const logs = new LogCapture()
   const stack = await startLocalStack({
     config: { tableName: `bench-link-${name}`, region: 'us-east-1', dynamodbEndpoint: dynamo.endpoint },
+    keys: new LocalKeyProvider(DATA_KEY),
     port: 0,
     logger: createLogger({ level: 'info' }, logs),
     workerEnv,

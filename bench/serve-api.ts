@@ -1,9 +1,10 @@
 /** The API alone, in its own process, for the benchmark to load it from outside. */
 import { serve } from '@hono/node-server'
-import { resolveRuntimeConfig, createLogger, LoggingLauncher } from '@wa-link-broker/core'
-import { buildDeps, createApp } from '@wa-link-broker/functions'
+import { createLogger, LoggingLauncher, selectKeyProvider } from '@wa-link-broker/core'
+import { buildDeps, createApp, loadApiConfig } from '@wa-link-broker/functions'
 
 const logger = createLogger({ level: 'warn' })
-const app = createApp(buildDeps({ config: resolveRuntimeConfig(), logger, launcher: (log) => new LoggingLauncher(log) }))
+const { runtime, keySource } = loadApiConfig(process.env)
+const app = createApp(buildDeps({ config: runtime, keys: selectKeyProvider(runtime, keySource), logger, launcher: (log) => new LoggingLauncher(log) }))
 const server = serve({ fetch: app.fetch, port: Number(process.env.PORT), hostname: '127.0.0.1' }, () => process.send?.('ready'))
 process.on('SIGTERM', () => server.close(() => process.exit(0)))

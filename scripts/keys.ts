@@ -5,14 +5,19 @@
  * and region from the usual AWS environment).
  */
 import { parseArgs } from 'node:util'
-import { ApiKeyStore, createDocumentClient, resolveRuntimeConfig } from '@wa-link-broker/core'
+import { z } from 'zod'
+import { ApiKeyStore, createDocumentClient, envInt, parseEnv, resolveRuntimeConfig, storeEnvShape } from '@wa-link-broker/core'
 
 const USAGE = 'usage: npm run keys -- create --tenant <name> | list | revoke <keyId>'
 
+/** The CLI's environment: where the table is, and the port of `npm start`'s DynamoDB Local. */
+const keysEnvSchema = z.object({ ...storeEnvShape, DYNAMODB_PORT: envInt(8000, { min: 1, max: 65535 }) })
+
 export async function runKeysCli(argv: string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { tenant: { type: 'string' } } })
-  const deployed = !env.DYNAMODB_ENDPOINT && !!env.TABLE_NAME
-  const config = resolveRuntimeConfig({ ...env, DYNAMODB_ENDPOINT: deployed ? undefined : (env.DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${env.DYNAMODB_PORT ?? 8000}`) })
+  const parsed = parseEnv(keysEnvSchema, env)
+  const deployed = !parsed.DYNAMODB_ENDPOINT && !!parsed.TABLE_NAME
+  const config = resolveRuntimeConfig({ ...parsed, DYNAMODB_ENDPOINT: deployed ? undefined : (parsed.DYNAMODB_ENDPOINT ?? `http://127.0.0.1:${parsed.DYNAMODB_PORT}`) })
   const keys = new ApiKeyStore(createDocumentClient(config), config.tableName)
   const [command, arg] = positionals
   switch (command) {

@@ -12,11 +12,11 @@ import {
   LinkStore,
   LocalProcessLauncher,
   LogoutRequests,
-  selectKeyProvider,
   settleStoppedTask,
   sweepLogouts,
   sweepStaleLinks,
   type ExitedWorker,
+  type KeyProvider,
   type Logger,
   type ResolvedRuntimeConfig,
   type TenantLimits,
@@ -29,6 +29,8 @@ import { buildWorker } from './build.ts'
 
 export interface LocalStackOptions {
   config: Pick<ResolvedRuntimeConfig, 'tableName' | 'region' | 'dynamodbEndpoint' | 'kmsKeyId'>
+  /** Wraps credentials and webhook secrets: the workers, which read their own environment, must use the same key. */
+  keys: KeyProvider
   port?: number
   host?: string
   logger?: Logger
@@ -136,6 +138,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     buildDeps({
       config,
       logger,
+      keys: options.keys,
       local: true,
       limits: options.limits,
       simulatorControlUrl: options.simulatorControlUrl,
@@ -155,7 +158,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }, 60_000)
   sweeper.unref()
   // What the stream subscriber and the retry Cron do in AWS: a stream reader and a timer.
-  const webhooks = await startLocalWebhooks({ config, keys: selectKeyProvider(config), local: true, logger: logger.child({ component: 'webhooks' }), ...options.webhooks }).catch(
+  const webhooks = await startLocalWebhooks({ config, keys: options.keys, local: true, logger: logger.child({ component: 'webhooks' }), ...options.webhooks }).catch(
     (error) => {
       clearInterval(sweeper)
       server.close()

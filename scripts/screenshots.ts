@@ -20,13 +20,12 @@ const LOGO = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect 
 
 async function main() {
   const dynamo = await startDynamoDbLocal()
-  process.env.DYNAMODB_ENDPOINT = dynamo.endpoint
-  // Test support builds the whole product on one machine; imported once DynamoDB Local is up.
+  // Test support builds the whole product on one machine.
   const { startE2E } = await import('../test/support/e2e.ts')
   const { launchChromium, phonePage } = await import('../test/support/browser.ts')
   const logoServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/svg+xml' }).end(LOGO))
   await new Promise<void>((r) => logoServer.listen(0, '127.0.0.1', r))
-  const e2e = await startE2E()
+  const e2e = await startE2E({ dynamodbEndpoint: dynamo.endpoint })
   const browser = await launchChromium()
   mkdirSync(outDir, { recursive: true })
   const written: string[] = []

@@ -15,6 +15,8 @@ export const startEnvSchema = apiEnvSchema
     HOST: envString().transform((value) => value ?? '127.0.0.1'),
     DYNAMODB_PORT: port(8000),
     DATA_DIR: envString().transform((value) => (value ? resolve(value) : undefined)),
+    /** Where the workers connect (they parse it themselves; npm start says it). */
+    WA_WS_URL: envUrl(['ws', 'wss']),
     /** A running simulator's control URL (`npm run sim`), for /demo's "scan with the simulator" button. */
     SIM_CONTROL_URL: envUrl(['http', 'https']),
     /** Webhook retries in seconds rather than over a day, while a developer tries a receiver. */

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import pretty from 'pino-pretty'
-import { ConfigError, createLogger, resolveRuntimeConfig, type Logger } from '@wa-link-broker/core'
+import { ConfigError, createLogger, resolveRuntimeConfig, selectKeyProvider, type Logger } from '@wa-link-broker/core'
 import { PortInUseError, assertPortFree, startDynamoDbLocal } from './dynamodb-local.ts'
 import { startLocalStack } from './local-stack.ts'
 import { loadStartConfig, type StartConfig } from './start-config.ts'
@@ -75,8 +75,10 @@ async function main(log: Logger) {
   cleanups.push(() => dynamo.stop())
   if (!dynamo.loopbackOnly) log.warn('no Java compiler (javac) found: DynamoDB Local listens on every network interface. Install a JDK (e.g. openjdk-17-jdk-headless) to keep it on 127.0.0.1.')
 
+  const runtime = resolveRuntimeConfig(config)
   const stack = await startLocalStack({
-    config: { ...resolveRuntimeConfig(), dynamodbEndpoint: dynamo.endpoint },
+    config: { ...runtime, dynamodbEndpoint: dynamo.endpoint },
+    keys: selectKeyProvider(runtime, config),
     port: config.PORT,
     host: config.HOST,
     devApiKey: config.DEV_API_KEY,
@@ -108,7 +110,7 @@ async function main(log: Logger) {
       `  Data:                   ${config.DATA_DIR ? `kept in ${config.DATA_DIR}` : 'in memory, gone when you stop (set DATA_DIR=.data/dynamodb to keep links and keys)'}`,
       `  DynamoDB Local:         ${dynamo.endpoint}`,
       `  Docs:                   ${url}/docs`,
-      `  Workers connect to:     ${process.env.WA_WS_URL || "WhatsApp (Baileys' default URL)"}`,
+      `  Workers connect to:     ${config.WA_WS_URL ?? "WhatsApp (Baileys' default URL)"}`,
       `  Workers:                ${config.WARM_WORKERS ? `${config.WARM_WORKERS} warm host(s) kept running, more started when they are full (WARM_WORKERS)` : 'one process per link (WARM_WORKERS=0)'}`,
       '',
       '  Try:',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { QueryCommand } from '@aws-sdk/lib-dynamodb'
-import { LocalKeyProvider, sweepStaleLinks, useDynamoDBAuthState } from '@wa-link-broker/core'
+import { sweepStaleLinks, useDynamoDBAuthState } from '@wa-link-broker/core'
 import { freePort } from '../../scripts/dynamodb-local.ts'
 import { inEachWorkerMode, isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
 
@@ -129,7 +129,7 @@ inEachWorkerMode('endings and faults, end to end', ({ warm }) => {
     const { id, pid } = await e2e.startAwaitingScan()
     const authItems = async () => (await e2e.doc.send(new QueryCommand({ TableName: e2e.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `AUTH#${id}` } }))).Items ?? []
     await frozen(pid, async () => {
-      await (await useDynamoDBAuthState(id, { doc: e2e.doc, tableName: e2e.tableName, keys: LocalKeyProvider.fromEnv() })).saveCreds()
+      await (await useDynamoDBAuthState(id, { doc: e2e.doc, tableName: e2e.tableName, keys: e2e.keys })).saveCreds()
       expect((await authItems()).length).toBeGreaterThan(0)
       expect(await sweepStaleLinks(e2e.store, { now: new Date(Date.now() + 31_000) })).toMatchObject({ lost: 1 })
       expect(await e2e.read(id)).toMatchObject({ status: 'failed', error: { code: 'worker_lost' } })

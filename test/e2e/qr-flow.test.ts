@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ScanCommand } from '@aws-sdk/lib-dynamodb'
 import makeWASocket, { BufferJSON } from 'baileys'
 import pino from 'pino'
-import { LocalKeyProvider, useDynamoDBAuthState } from '@wa-link-broker/core'
+import { useDynamoDBAuthState } from '@wa-link-broker/core'
 import { inEachWorkerMode, isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
 import { trustTestRootKeyInThisProcess } from '../wa-sim/index.ts'
 
@@ -47,7 +47,7 @@ inEachWorkerMode('QR link, end to end', ({ warm }) => {
     e2e.secretsSeen.add(revived.advSecretKey)
 
     trustTestRootKeyInThisProcess()
-    const { state } = await useDynamoDBAuthState(id, { doc: e2e.doc, tableName: e2e.tableName, keys: LocalKeyProvider.fromEnv() })
+    const { state } = await useDynamoDBAuthState(id, { doc: e2e.doc, tableName: e2e.tableName, keys: e2e.keys })
     const loggedIn = e2e.sim.waitForLogin(device.jid, { timeoutMs: 10_000 })
     const sock = makeWASocket({ auth: state, waWebSocketUrl: e2e.sim.url, logger: pino({ level: 'silent' }) })
     const opened = new Promise<void>((resolve) => sock.ev.on('connection.update', (u) => u.connection === 'open' && resolve()))

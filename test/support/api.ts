@@ -1,7 +1,8 @@
 import { serve } from '@hono/node-server'
+import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
-import { ApiKeyStore, createLogger, LoggingLauncher, type LinkLauncher, type Logger, type TenantLimits } from '@wa-link-broker/core'
+import { ApiKeyStore, createLogger, LocalKeyProvider, LoggingLauncher, type LinkLauncher, type Logger, type TenantLimits } from '@wa-link-broker/core'
 import { buildDeps, createApp } from '@wa-link-broker/functions'
 import { createTestTable } from './store.ts'
 
@@ -38,6 +39,7 @@ export async function startTestApi(options: { limits?: Partial<TenantLimits>; la
   const deps = buildDeps({
     config: { tableName, region: 'us-east-1', dynamodbEndpoint: endpoint },
     local: options.local ?? true,
+    keys: new LocalKeyProvider(randomBytes(32)),
     logger,
     launcher: (log) => (launcher = (options.launcher ?? ((l) => new LoggingLauncher(l)))(log)),
     limits: { createPerMinute: 1000, ...options.limits },

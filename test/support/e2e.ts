@@ -1,19 +1,21 @@
 import { describe } from 'vitest'
 import { DEFAULT_CONNECTION_CONFIG } from 'baileys'
-import { createLogger, LinkStore } from '@wa-link-broker/core'
+import { createLogger, LinkStore, LocalKeyProvider } from '@wa-link-broker/core'
 import { toLinkView, type LinkView } from '@wa-link-broker/functions'
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../scripts/local-stack.ts'
 import { PRELOAD_PATH, startControlServer, startSimulator, type SimOptions, type WaSimulator } from '../wa-sim/index.ts'
 import { LogCapture } from './api.ts'
 import { createTestTable } from './store.ts'
 
-// The API (this process) and every worker (its children) share one local master key.
-process.env.DATA_KEY ??= Buffer.alloc(32, 0x5a).toString('base64')
+/** The local master key the API (this process) and every worker (its children) share. */
+const DATA_KEY = Buffer.alloc(32, 0x5a)
 
 export interface E2E {
   sim: WaSimulator
   stack: LocalStack
   store: LinkStore
+  /** The key the stack wraps credentials with (the workers' DATA_KEY). */
+  keys: LocalKeyProvider
   tableName: string
   doc: Awaited<ReturnType<typeof createTestTable>>['doc']
   logs: LogCapture
@@ -48,6 +50,8 @@ export interface E2EOptions {
   /** Serve the simulator's HTTP control, as `npm run sim` does, for /demo's simulator button. */
   simulatorControl?: boolean
   webhooks?: LocalStackOptions['webhooks']
+  /** DynamoDB Local's endpoint; by default the test run's (vitest's global setup). */
+  dynamodbEndpoint?: string
 }
 
 /** The worker modes every end-to-end suite runs in: warm hosts, and one process per link. */
@@ -65,11 +69,13 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const sim = await startSimulator(options.sim)
   // The simulator's HTTP control, as `npm run sim` serves it, for /demo's simulator button.
   const control = options.simulatorControl ? await startControlServer(sim) : undefined
-  const { doc, tableName, endpoint } = await createTestTable('e2e')
+  const { doc, tableName, endpoint } = await createTestTable('e2e', options.dynamodbEndpoint)
+  const keys = new LocalKeyProvider(DATA_KEY)
   const logs = new LogCapture()
   const warm = options.warm ?? 1
   const stack = await startLocalStack({
     config: { tableName, region: 'us-east-1', dynamodbEndpoint: endpoint },
+    keys,
     port: 0,
     warmWorkers: warm,
     limits: { createPerMinute: 1000, activeLinks: 1000 },
@@ -81,6 +87,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       WA_WS_URL: sim.url,
       NODE_OPTIONS: `--import ${PRELOAD_PATH}`,
       LOG_LEVEL: 'debug',
+      DATA_KEY: DATA_KEY.toString('base64'),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // Hermetic: never ask web.whatsapp.com for the latest version (wa-readiness.test.ts does, locally).
       WA_VERSION: DEFAULT_CONNECTION_CONFIG.version.join('.'),
@@ -114,6 +121,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     warm,
     stack,
     store,
+    keys,
     tableName,
     doc,
     logs,

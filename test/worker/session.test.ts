@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { ConnectionState } from 'baileys'
 import { createLogger, LinkStore, LogoutRequests, newLinkId, type Link, type LinkUpdate } from '@wa-link-broker/core'
-import { parseWorkerSettings } from '../../packages/worker/src/config.ts'
+import { loadWorkerConfig } from '../../packages/worker/src/config.ts'
 import { LinkSession, type SessionContext } from '../../packages/worker/src/link-session.ts'
 import { Reachability } from '../../packages/worker/src/reachability.ts'
 import type { LinkSocket, SocketHandlers } from '../../packages/worker/src/socket.ts'
@@ -77,7 +77,7 @@ function session(linkId: string, env: Record<string, string> = {}) {
       return sock
     },
     logger,
-    settings: parseWorkerSettings({ LINK_ID: linkId, ...env }),
+    settings: loadWorkerConfig({ LINK_ID: linkId, ...env }).settings,
     workerId: 'test-host',
     reachability: new Reachability(logger, undefined),
     waVersion: createWaVersionResolver({ pinned: [2, 3000, 1], logger }),

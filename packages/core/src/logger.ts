@@ -10,12 +10,16 @@ export const REDACTED_PATHS = [
   'clientToken', '*.clientToken', 'token', '*.token', 'apiKey', '*.apiKey',
   'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization', '*.headers.authorization',
   'creds', '*.creds', 'credentials', '*.credentials', 'dataKey', '*.dataKey', 'secret', '*.secret',
+  // An error logged as `{ err }` keeps its own fields: a refused conditional write carries the item
+  // it refused (`Item`), a StaleLinkError the link as it now is (`current`), QR and tokens included.
+  'err.Item', 'err.current',
 ]
 
+/** A process's logger; `level` is the one its configuration parsed (LOG_LEVEL), `info` when not given. */
 export function createLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {
   return pino(
     {
-      level: process.env.LOG_LEVEL ?? 'info',
+      level: 'info',
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       ...options,
     },

@@ -1,6 +1,7 @@
 import { createDecipheriv } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
+import type { StoreEnv } from './config/env.ts'
 
 /**
  * Where the API, the sweeper and the worker find their table, their ECS task and their KMS key.
@@ -14,7 +15,8 @@ import { isAbsolute, resolve } from 'node:path'
  * (tens of MB, per platform) into the worker image. See docs/deploy.md.
  *
  * Locally (no `SST_RESOURCE_App`), everything comes from plain environment variables.
- * Only names, ids and ARNs travel this way; no secret material is linked.
+ * Only names, ids and ARNs travel this way; no secret material is linked. Each process parses its
+ * variables once (config/env.ts, storeEnvShape) and hands the parsed values here.
  */
 
 /** The names given to the linked resources in `sst.config.ts`. Both sides import this. */
@@ -49,13 +51,11 @@ export interface ResolvedRuntimeConfig {
   source: 'sst' | 'env'
 }
 
-type Env = Record<string, string | undefined>
-
 export class RuntimeConfigError extends Error {
   override name = 'RuntimeConfigError'
 }
 
-export function resolveRuntimeConfig(env: Env = process.env): ResolvedRuntimeConfig {
+export function resolveRuntimeConfig(env: StoreEnv): ResolvedRuntimeConfig {
   const resources = env.SST_RESOURCE_App ? readSstResources(env) : undefined
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1'
   const dynamodbEndpoint = env.DYNAMODB_ENDPOINT || undefined
@@ -114,7 +114,7 @@ function ecsFromSstTask(task: SstTaskLink): EcsTaskConfig {
 }
 
 /** ECS_CLUSTER, ECS_TASK_DEFINITION, ECS_SUBNETS / ECS_SECURITY_GROUPS (comma-separated), ECS_ASSIGN_PUBLIC_IP, ECS_CONTAINER_NAME. */
-function ecsFromEnv(env: Env): EcsTaskConfig | undefined {
+function ecsFromEnv(env: StoreEnv): EcsTaskConfig | undefined {
   if (!env.ECS_CLUSTER || !env.ECS_TASK_DEFINITION) return undefined
   const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
   return {
@@ -131,7 +131,7 @@ function ecsFromEnv(env: Env): EcsTaskConfig | undefined {
  * The linked resources, keyed by name: `SST_RESOURCE_<Name>` JSON variables, merged with the
  * decrypted `SST_KEY_FILE` when present (how SST ships links to a Lambda function).
  */
-export function readSstResources(env: Env = process.env): Record<string, unknown> {
+export function readSstResources(env: StoreEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('SST_RESOURCE_') || !value) continue

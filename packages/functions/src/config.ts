@@ -6,6 +6,7 @@ import {
   parseEnv,
   resolveRuntimeConfig,
   storeEnvShape,
+  type KeySource,
   type ResolvedRuntimeConfig,
   type TenantLimits,
 } from '@wa-link-broker/core'
@@ -30,6 +31,8 @@ export const sweeperEnvSchema = z.object({ LOG_LEVEL: envLogLevel(), ...warmWork
 
 export interface ApiConfig {
   runtime: ResolvedRuntimeConfig
+  /** What chooses the key that wraps credentials and webhook secrets (selectKeyProvider). */
+  keySource: KeySource
   logLevel: z.output<typeof apiEnvSchema>['LOG_LEVEL']
   limits: TenantLimits
   /** Dispatch to warm hosts (false: WARM_WORKERS=0). */
@@ -40,7 +43,8 @@ export interface ApiConfig {
 export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
   const parsed = parseEnv(apiEnvSchema, env)
   return {
-    runtime: resolveRuntimeConfig(env),
+    runtime: resolveRuntimeConfig(parsed),
+    keySource: parsed,
     logLevel: parsed.LOG_LEVEL,
     limits: { createPerMinute: parsed.CREATE_LIMIT_PER_MINUTE, activeLinks: parsed.ACTIVE_LINK_LIMIT },
     warmWorkers: parsed.WARM_WORKERS > 0,
@@ -49,7 +53,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
 
 export function loadSweeperConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = parseEnv(sweeperEnvSchema, env)
-  return { runtime: resolveRuntimeConfig(env), logLevel: parsed.LOG_LEVEL, warmWorkers: parsed.WARM_WORKERS > 0 }
+  return { runtime: resolveRuntimeConfig(parsed), keySource: parsed, logLevel: parsed.LOG_LEVEL, warmWorkers: parsed.WARM_WORKERS > 0 }
 }
 
 /** The task-stopped Lambda's environment: the sweeper's (the store, a log level). */

@@ -1,12 +1,12 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
 import { handle } from 'hono/aws-lambda'
-import { createDocumentClient, createLogger, LinkDispatcher, EcsLauncher, HostRegistry, RuntimeConfigError } from '@wa-link-broker/core'
+import { createDocumentClient, createLogger, LinkDispatcher, EcsLauncher, HostRegistry, RuntimeConfigError, selectKeyProvider } from '@wa-link-broker/core'
 import { createApp } from './app.ts'
 import { loadApiConfig } from './config.ts'
 import { buildDeps } from './wiring.ts'
 
 // Parsed once per Lambda instance: a bad value fails the instance's start, naming the variable.
-const { runtime: config, logLevel, limits, warmWorkers } = loadApiConfig()
+const { runtime: config, keySource, logLevel, limits, warmWorkers } = loadApiConfig()
 if (!config.ecs) throw new RuntimeConfigError('No ECS task is linked: the API cannot start workers.')
 const ecs = config.ecs
 
@@ -14,6 +14,7 @@ const ecs = config.ecs
 const app = createApp(
   buildDeps({
     config,
+    keys: selectKeyProvider(config, keySource),
     limits,
     logger: createLogger({ name: 'api', level: logLevel }),
     // Warm hosts first (the ECS service, plus hosts started for earlier links); a new task only when

@@ -5,9 +5,9 @@ import { buildWebhookDelivery } from './webhooks/delivery.ts'
 // The table's stream subscriber (sst.config.ts, `LinkTable.subscribe`): turns each batch of stream
 // records into webhook events, then makes their first delivery attempts. Retries are the Cron's.
 // Built once per Lambda instance; warm invocations reuse clients, connections and unwrapped keys.
-const { runtime: config, logLevel } = loadWebhookConfig()
+const { runtime: config, keySource, logLevel } = loadWebhookConfig()
 const logger = createLogger({ name: 'webhook-stream', level: logLevel })
-const delivery = buildWebhookDelivery({ config, keys: selectKeyProvider(config), local: false, logger })
+const delivery = buildWebhookDelivery({ config, keys: selectKeyProvider(config, keySource), local: false, logger })
 
 /** What Lambda's DynamoDB event source sends (the parts read here). */
 export interface DynamoDBStreamEvent {

@@ -9,7 +9,6 @@ import {
   LogoutRequests,
   DEFAULT_TENANT_LIMITS,
   RateLimiter,
-  selectKeyProvider,
   exportAuthState,
   WebhookEventStore,
   WebhookSecretStore,
@@ -26,8 +25,8 @@ export interface WiringOptions {
   config: Pick<ResolvedRuntimeConfig, 'tableName' | 'region' | 'dynamodbEndpoint' | 'kmsKeyId'>
   launcher: (logger: Logger) => LinkLauncher
   logger?: Logger
-  /** Unwraps credential data keys; by default KMS when configured, else the local master key. */
-  keys?: KeyProvider
+  /** Wraps and unwraps data keys (credentials, webhook secrets): `selectKeyProvider` of the process's configuration. */
+  keys: KeyProvider
   /** One machine (`npm start`, tests) rather than AWS: see AppDeps.local. Default false. */
   local?: boolean
   /** Per-tenant limits (parsed from the environment by the process); DEFAULT_TENANT_LIMITS for the rest. */
@@ -42,7 +41,7 @@ export function buildDeps(options: WiringOptions): AppDeps {
   const logger = options.logger ?? createLogger({ name: 'api' })
   const doc = createDocumentClient(config)
   const store = new LinkStore(doc, config.tableName)
-  const keys = options.keys ?? selectKeyProvider(config)
+  const { keys } = options
   const links = new LinkService({
     store,
     launcher: options.launcher(logger),

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_HOST_SESSIONS, DEFAULT_IDLE_EXIT_MS, parseWorkerSettings } from './config.ts'
+import { DEFAULT_HOST_SESSIONS, DEFAULT_IDLE_EXIT_MS, loadWorkerConfig } from './config.ts'
+
+const parseWorkerSettings = (env: Record<string, string | undefined>) => loadWorkerConfig(env).settings
 
 const LINK = 'lnk_0123456789abcdefghjkmnpqrs'
 

@@ -1,8 +1,17 @@
 import { z } from 'zod'
-import { envInt, envLogLevel, envOptionalInt, envUrl, LINK_ID_PATTERN, parseEnv, storeEnvShape, type WorkerMode } from '@wa-link-broker/core'
+import { envInt, envLogLevel, envOptionalInt, envUrl, LINK_ID_PATTERN, parseEnv, resolveRuntimeConfig, storeEnvShape, type KeySource, type LOG_LEVELS, type ResolvedRuntimeConfig, type WorkerMode } from '@wa-link-broker/core'
 import { parseWaVersion, type WaVersion } from './wa-version.ts'
 
-/** Everything the worker reads from its environment, parsed once at start (the store's own config aside). */
+/** Everything the worker reads from its environment, parsed once at start. */
+export interface WorkerConfig {
+  settings: WorkerSettings
+  /** Where the table is (SST's links in AWS). */
+  runtime: ResolvedRuntimeConfig
+  /** What chooses the key that wraps credentials (selectKeyProvider). */
+  keySource: KeySource
+}
+
+/** What the worker's host and its sessions run with. */
 export interface WorkerSettings {
   mode: WorkerMode
   /** The link to run (`link`/`logout`), or the first one a host takes. */
@@ -33,7 +42,10 @@ export interface WorkerSettings {
   drainMs: number
   /** SIGTERM: how long a session whose phone is already pairing may take to finish. */
   pairingGraceMs: number
+  logLevel: (typeof LOG_LEVELS)[number]
   baileysLogLevel: string
+  /** ECS's task metadata endpoint (set by ECS): where a task learns its own id. */
+  ecsMetadataUri?: string
 }
 
 export const DEFAULT_HOST_SESSIONS = 50
@@ -62,6 +74,7 @@ export const workerEnvSchema = z
     WORKER_DRAIN_MS: envInt(90_000),
     WORKER_PAIRING_GRACE_MS: envInt(10_000),
     LOG_LEVEL: envLogLevel(),
+    ECS_CONTAINER_METADATA_URI_V4: envUrl(['http', 'https']),
     BAILEYS_LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(['silent', 'trace', 'debug', 'info', 'warn', 'error', 'fatal'], { error: 'must be a pino level' }).default('warn')),
     ...storeEnvShape,
   })
@@ -70,10 +83,10 @@ export const workerEnvSchema = z
   })
 
 /** Parses the worker's environment; throws `Invalid configuration: NAME: reason` for each bad variable. */
-export function parseWorkerSettings(env: Record<string, string | undefined>): WorkerSettings {
+export function loadWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
   const e = parseEnv(workerEnvSchema, env)
   const host = e.WORKER_MODE === 'host'
-  return {
+  const settings: WorkerSettings = {
     mode: e.WORKER_MODE,
     linkId: e.LINK_ID,
     hostId: e.WORKER_HOST_ID,
@@ -91,6 +104,9 @@ export function parseWorkerSettings(env: Record<string, string | undefined>): Wo
     logoutTimeoutMs: e.WORKER_LOGOUT_TIMEOUT_MS,
     drainMs: e.WORKER_DRAIN_MS,
     pairingGraceMs: e.WORKER_PAIRING_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
     baileysLogLevel: e.BAILEYS_LOG_LEVEL,
+    ecsMetadataUri: e.ECS_CONTAINER_METADATA_URI_V4,
   }
+  return { settings, runtime: resolveRuntimeConfig(e), keySource: e }
 }

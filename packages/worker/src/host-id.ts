@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
  * ECS task id (what ECS's "task stopped" event names, so the settling finds this host's item), else
  * `local-<pid>-<random>` for a worker started by hand.
  */
-export async function resolveHostId(configured: string | undefined, env: Record<string, string | undefined> = process.env): Promise<string> {
+export async function resolveHostId(configured: string | undefined, env: { ECS_CONTAINER_METADATA_URI_V4?: string }): Promise<string> {
   if (configured) return configured
   const metadata = env.ECS_CONTAINER_METADATA_URI_V4
   if (metadata) {

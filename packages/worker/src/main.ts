@@ -10,11 +10,10 @@ import {
   HostRegistry,
   LinkStore,
   LogoutRequests,
-  resolveRuntimeConfig,
   selectKeyProvider,
   useDynamoDBAuthState,
 } from '@wa-link-broker/core'
-import { parseWorkerSettings } from './config.ts'
+import { loadWorkerConfig, type WorkerConfig } from './config.ts'
 import { Host } from './host.ts'
 import { resolveHostId } from './host-id.ts'
 import { Reachability } from './reachability.ts'
@@ -23,22 +22,22 @@ import { trackKeyWrites } from './tracked-auth.ts'
 import { createWaVersionResolver } from './wa-version.ts'
 
 async function main(): Promise<number> {
-  let settings
+  let config: WorkerConfig
   try {
-    settings = parseWorkerSettings(process.env)
+    config = loadWorkerConfig(process.env)
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`)
     return 1
   }
   // Baileys is loaded once per process; a host loads it now, so no link waits for it.
   const baileys = loadBaileys()
-  const config = resolveRuntimeConfig()
-  const hostId = await resolveHostId(settings.hostId)
-  const logger = createLogger({ name: 'worker', base: { hostId, mode: settings.mode } })
-  const doc = createDocumentClient(config)
-  const keys = selectKeyProvider(config)
-  const store = new LinkStore(doc, config.tableName)
-  const registry = new HostRegistry(doc, config.tableName)
+  const { settings, runtime, keySource } = config
+  const hostId = await resolveHostId(settings.hostId, { ECS_CONTAINER_METADATA_URI_V4: settings.ecsMetadataUri })
+  const logger = createLogger({ name: 'worker', level: settings.logLevel, base: { hostId, mode: settings.mode } })
+  const doc = createDocumentClient(runtime)
+  const keys = selectKeyProvider(runtime, keySource)
+  const store = new LinkStore(doc, runtime.tableName)
+  const registry = new HostRegistry(doc, runtime.tableName)
   // One per process, cached: resolved now, while the host registers (a failure is reported when a socket needs it).
   const waVersion = createWaVersionResolver({ pinned: settings.waVersion, sourceUrl: settings.waVersionUrl, logger })
   waVersion.resolve().catch(() => undefined)
@@ -50,8 +49,8 @@ async function main(): Promise<number> {
     logger,
     sessions: {
       store,
-      requests: new LogoutRequests(doc, config.tableName, store),
-      openAuthState: async (linkId, { fresh } = {}) => trackKeyWrites(await useDynamoDBAuthState(linkId, { doc, tableName: config.tableName, keys, fresh })),
+      requests: new LogoutRequests(doc, runtime.tableName, store),
+      openAuthState: async (linkId, { fresh } = {}) => trackKeyWrites(await useDynamoDBAuthState(linkId, { doc, tableName: runtime.tableName, keys, fresh })),
       openSocket: baileysSockets(settings),
       settings,
       reachability: new Reachability(logger, settings.waWebSocketUrl),

@@ -11,7 +11,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 const VERSION = 1
 const IV_BYTES = 12
 const TAG_BYTES = 16
-const KEY_BYTES = 32
+/** AES-256: every data key and local master key is this long. */
+export const KEY_BYTES = 32
 const HEADER_BYTES = 1 + IV_BYTES + TAG_BYTES
 
 export class EnvelopeError extends Error {

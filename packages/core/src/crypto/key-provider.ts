@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms'
-import { open, seal } from './envelope.ts'
+import { KEY_BYTES, open, seal } from './envelope.ts'
 
 /** A data key as handed out by a key provider: use `plaintext` now, store only `wrapped`. */
 export interface DataKey {
@@ -19,7 +19,6 @@ export interface KeyProvider {
   decryptDataKey(wrapped: string, context: Record<string, string>): Promise<Buffer>
 }
 
-const KEY_BYTES = 32
 export const DEFAULT_DATA_KEY_FILE = '.data/data-key'
 
 /** Order-independent, so `{a, b}` and `{b, a}` describe the same context. */
@@ -42,7 +41,7 @@ export class LocalKeyProvider implements KeyProvider {
    * (default `.data/data-key` under `cwd`), created owner-only with a fresh key when missing
    * so that `npm start` works on a fresh machine.
    */
-  static fromEnv(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): LocalKeyProvider {
+  static fromEnv(env: { DATA_KEY?: string; DATA_KEY_FILE?: string }, cwd = process.cwd()): LocalKeyProvider {
     if (env.DATA_KEY) return new LocalKeyProvider(decodeKey(env.DATA_KEY, 'DATA_KEY'))
     return new LocalKeyProvider(readOrCreateKeyFile(resolve(cwd, env.DATA_KEY_FILE || DEFAULT_DATA_KEY_FILE)))
   }
