@@ -6,7 +6,8 @@
 import autocannon from 'autocannon'
 import { fork } from 'node:child_process'
 import { GetCommand } from '@aws-sdk/lib-dynamodb'
-import { ApiKeyStore, createDocumentClient, ensureTable } from '@wa-link-broker/core'
+import { ApiKeyStore } from '@wa-link-broker/core/auth'
+import { createDocumentClient, ensureTable } from '@wa-link-broker/core/store'
 import { freePort, startDynamoDbLocal } from '../scripts/dynamodb-local.ts'
 import { percentile, printTable } from './table.ts'
 

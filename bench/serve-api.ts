@@ -1,6 +1,8 @@
 /** The API alone, in its own process, for the benchmark to load it from outside. */
 import { serve } from '@hono/node-server'
-import { createLogger, LoggingLauncher, selectKeyProvider } from '@wa-link-broker/core'
+import { selectKeyProvider } from '@wa-link-broker/core/crypto'
+import { LoggingLauncher } from '@wa-link-broker/core/launcher'
+import { createLogger } from '@wa-link-broker/core/logger'
 import { buildDeps, createApp, loadApiConfig } from '@wa-link-broker/functions'
 
 const logger = createLogger({ level: 'warn' })

@@ -15,18 +15,11 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand } from '@aws-sdk/client-dynamodb-streams'
 import { PutCommand } from '@aws-sdk/lib-dynamodb'
-import {
-  createDocumentClient,
-  createLogger,
-  createStreamsClient,
-  DEFAULT_STREAM_IDLE_MS,
-  DynamoDBStreamReader,
-  ensureTable,
-  LinkStore,
-  LocalKeyProvider,
-  newLinkId,
-  type Link,
-} from '@wa-link-broker/core'
+import { LocalKeyProvider } from '@wa-link-broker/core/crypto'
+import { newLinkId, type Link } from '@wa-link-broker/core/link'
+import { createLogger } from '@wa-link-broker/core/logger'
+import { createDocumentClient, ensureTable, LinkStore } from '@wa-link-broker/core/store'
+import { createStreamsClient, DEFAULT_STREAM_IDLE_MS, DynamoDBStreamReader } from '@wa-link-broker/core/webhooks/stream-reader'
 import { startLocalWebhooks } from '@wa-link-broker/functions'
 import { startDynamoDbLocal } from '../scripts/dynamodb-local.ts'
 import { percentile, printTable } from './table.ts'

@@ -56,7 +56,7 @@ export async function buildLambda(options: { sdk?: SdkMode; outDir?: string } = 
       outfile: file,
       target: 'node22',
       external: SDK_EXTERNALS[sdk],
-      plugins: [sideEffectFree, zodEnglishOnly],
+      plugins: [zodEnglishOnly],
     })
     out.push({ name, file, bytes: statSync(file).size, metafile: result.metafile! })
   }
@@ -92,37 +92,6 @@ export async function buildWorker(options: { outDir?: string } = {}): Promise<Bu
     external: WORKER_EXTERNALS,
   })
   return { name: 'worker', file, bytes: statSync(file).size, metafile: result.metafile! }
-}
-
-/**
- * The core barrel re-exports the worker's Baileys auth state, which imports `baileys` (~4 MB with
- * its WASM bridge). Baileys does not declare `sideEffects: false`, so esbuild keeps it even when
- * nothing from it is used. Declaring it (and its heavy dependencies) side-effect free lets the
- * Lambda bundles drop it; anything the API does use from it (e.g. `BufferJSON`) is still bundled.
- */
-export const SIDE_EFFECT_FREE = ['baileys', 'whatsapp-rust-bridge', 'libsignal', 'music-metadata']
-
-const sideEffectFree: Plugin = {
-  name: 'side-effect-free-packages',
-  setup(b) {
-    const escaped = SIDE_EFFECT_FREE.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')
-    const bare = new RegExp(`^(${escaped})(/|$)`)
-    const inside = new RegExp(`[\\\\/]node_modules[\\\\/](${escaped})[\\\\/]`)
-    // Every file of those packages, not only their entry points: their own modules import one
-    // another through barrels, and each file needs the flag for esbuild to drop it when unused.
-    b.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.pluginData?.sideEffectFree) return undefined
-      if (!bare.test(args.path) && !inside.test(args.importer)) return undefined
-      const resolved = await b.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: { sideEffectFree: true },
-      })
-      if (resolved.errors.length) return undefined // let esbuild report it (or skip an optional peer) as usual
-      return inside.test(resolved.path) ? { ...resolved, sideEffects: false } : resolved
-    })
-  },
 }
 
 /**

@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { dieWithParent } from '@wa-link-broker/core'
+import { dieWithParent } from '@wa-link-broker/core/process'
 
 export interface RunningDynamoDbLocal {
   endpoint: string

@@ -6,7 +6,9 @@
  */
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
-import { ApiKeyStore, createDocumentClient, envInt, parseEnv, resolveRuntimeConfig, storeEnvShape } from '@wa-link-broker/core'
+import { ApiKeyStore } from '@wa-link-broker/core/auth'
+import { envInt, parseEnv, resolveRuntimeConfig, storeEnvShape } from '@wa-link-broker/core/config'
+import { createDocumentClient } from '@wa-link-broker/core/store'
 
 const USAGE = 'usage: npm run keys -- create --tenant <name> | list | revoke <keyId>'
 

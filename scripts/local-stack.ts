@@ -1,26 +1,16 @@
 import { serve } from '@hono/node-server'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import {
-  ApiKeyStore,
-  createDocumentClient,
-  createLogger,
-  LinkDispatcher,
-  ensureTable,
-  HostRegistry,
-  HOST_STALE_MS,
-  LinkStore,
-  LocalProcessLauncher,
-  LogoutRequests,
-  settleStoppedTask,
-  sweepLogouts,
-  sweepStaleLinks,
-  type ExitedWorker,
-  type KeyProvider,
-  type Logger,
-  type ResolvedRuntimeConfig,
-  type TenantLimits,
-} from '@wa-link-broker/core'
+import { ApiKeyStore } from '@wa-link-broker/core/auth'
+import type { ResolvedRuntimeConfig } from '@wa-link-broker/core/config'
+import type { KeyProvider } from '@wa-link-broker/core/crypto'
+import { LinkDispatcher, HostRegistry, HOST_STALE_MS } from '@wa-link-broker/core/hosts'
+import { LocalProcessLauncher, type ExitedWorker } from '@wa-link-broker/core/launchers/local'
+import type { TenantLimits } from '@wa-link-broker/core/link'
+import { createLogger, type Logger } from '@wa-link-broker/core/logger'
+import { settleStoppedTask } from '@wa-link-broker/core/settle'
+import { createDocumentClient, ensureTable, LinkStore, LogoutRequests } from '@wa-link-broker/core/store'
+import { sweepLogouts, sweepStaleLinks } from '@wa-link-broker/core/sweeper'
 import { buildDeps, createApp, LOCAL_DEV_TENANT, startLocalWebhooks, type LocalWebhooksOptions } from '@wa-link-broker/functions'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { deriveApiKey, envInt, envRetrySchedule, envString, envUrl, MIN_KEY_PASSPHRASE_LENGTH, parseEnv, parseKeyId } from '@wa-link-broker/core'
+import { deriveApiKey, MIN_KEY_PASSPHRASE_LENGTH, parseKeyId } from '@wa-link-broker/core/auth'
+import { envInt, envString, envUrl, parseEnv } from '@wa-link-broker/core/config'
+import { envRetrySchedule } from '@wa-link-broker/core/webhooks'
 import { apiEnvSchema } from '@wa-link-broker/functions'
 
 const port = (fallback: number) => envInt(fallback, { min: 1, max: 65535 })

@@ -7,7 +7,9 @@
  */
 import { mkdirSync } from 'node:fs'
 import pretty from 'pino-pretty'
-import { ConfigError, createLogger, resolveRuntimeConfig, selectKeyProvider, type Logger } from '@wa-link-broker/core'
+import { ConfigError, resolveRuntimeConfig } from '@wa-link-broker/core/config'
+import { selectKeyProvider } from '@wa-link-broker/core/crypto'
+import { createLogger, type Logger } from '@wa-link-broker/core/logger'
 import { PortInUseError, assertPortFree, startDynamoDbLocal } from './dynamodb-local.ts'
 import { startLocalStack } from './local-stack.ts'
 import { loadStartConfig, type StartConfig } from './start-config.ts'

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_TENANT_LIMITS } from '@wa-link-broker/core'
+import { DEFAULT_TENANT_LIMITS } from '@wa-link-broker/core/link'
 import { loadApiConfig, loadSweeperConfig } from '@wa-link-broker/functions'
 
 const entry = (name: string) => fileURLToPath(new URL(`../../packages/functions/src/${name}`, import.meta.url))

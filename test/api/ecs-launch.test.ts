@@ -1,6 +1,7 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { EcsLauncher, LinkStore } from '@wa-link-broker/core'
+import { EcsLauncher } from '@wa-link-broker/core/launchers/ecs'
+import { LinkStore } from '@wa-link-broker/core/store'
 import { startTestApi, type TestApi } from '../support/api.ts'
 import { localClientConfig, startAwsJsonServer, type AwsJsonReply } from '../fixtures/aws-json-server.ts'
 import { envOf, startFakeEcs } from '../fixtures/fake-ecs.ts'

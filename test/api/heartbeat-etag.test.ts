@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LinkStore } from '@wa-link-broker/core'
+import { LinkStore } from '@wa-link-broker/core/store'
 import { startTestApi, type TestApi } from '../support/api.ts'
 
 let api: TestApi

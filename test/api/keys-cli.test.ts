@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApiKeyStore, ApiKeyVerifier } from '@wa-link-broker/core'
+import { ApiKeyStore, ApiKeyVerifier } from '@wa-link-broker/core/auth'
 import { runKeysCli } from '../../scripts/keys.ts'
 import { createTestTable } from '../support/store.ts'
 

@@ -3,7 +3,8 @@ import { Agent, request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import jsQRModule from 'jsqr'
 import { PNG } from 'pngjs'
-import { LinkStore, MAX_CLIENT_TOKENS_PER_LINK } from '@wa-link-broker/core'
+import { MAX_CLIENT_TOKENS_PER_LINK } from '@wa-link-broker/core/link'
+import { LinkStore } from '@wa-link-broker/core/store'
 import { startTestApi, type TestApi } from '../support/api.ts'
 
 // jsqr is CommonJS with `export default` typings: the default import is the function at run time.
@@ -264,7 +265,7 @@ describe('auth', () => {
   })
 
   it('401 for a revoked key', async () => {
-    const { ApiKeyStore, ApiKeyVerifier, parseKeyId } = await import('@wa-link-broker/core')
+    const { ApiKeyStore, ApiKeyVerifier, parseKeyId } = await import('@wa-link-broker/core/auth')
     const keys = new ApiKeyStore(api.doc, api.tableName)
     const revokedKey = await api.newTenantKey('leaver')
     await keys.revoke(parseKeyId(revokedKey)!)

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { deriveApiKey } from '@wa-link-broker/core'
+import { deriveApiKey } from '@wa-link-broker/core/auth'
 import { freePort, startDynamoDbLocal } from '../../scripts/dynamodb-local.ts'
 import { isAlive, waitUntil } from '../support/e2e.ts'
 import { PRELOAD_PATH, startSimulator } from '../wa-sim/index.ts'

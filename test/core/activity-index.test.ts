@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  activityShard,
-  LinkStore,
-  newLinkId,
-  StaleLinkError,
-  sweepStaleLinks,
-  tableDefinition as T,
-  type Link,
-  type LinkStatus,
-} from '@wa-link-broker/core'
+import { newLinkId, type Link, type LinkStatus } from '@wa-link-broker/core/link'
+import { activityShard, LinkStore, StaleLinkError, tableDefinition as T } from '@wa-link-broker/core/store'
+import { sweepStaleLinks } from '@wa-link-broker/core/sweeper'
 import { createTestTable } from '../support/store.ts'
 
 /** Every DynamoDB call's consumed capacity, per table and index, as DynamoDB Local reports it. */

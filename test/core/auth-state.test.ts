@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { Curve, proto, type AuthenticationCreds, type KeyPair } from 'baileys'
-import { eraseAuthState, LocalKeyProvider, newLinkId, useDynamoDBAuthState } from '@wa-link-broker/core'
+import { eraseAuthState } from '@wa-link-broker/core/auth-state'
+import { useDynamoDBAuthState } from '@wa-link-broker/core/auth-state/baileys'
+import { LocalKeyProvider } from '@wa-link-broker/core/crypto'
+import { newLinkId } from '@wa-link-broker/core/link'
 import { createTestTable } from '../support/store.ts'
 
 let doc: DynamoDBDocumentClient

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
-import { GRACE_MS } from '@wa-link-broker/core'
+import { GRACE_MS } from '@wa-link-broker/core/process'
 import { isAlive, waitUntil } from '../support/e2e.ts'
 
 const PARENT = fileURLToPath(new URL('../fixtures/guarded-parent.ts', import.meta.url))

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ECSClient } from '@aws-sdk/client-ecs'
-import { EcsLauncher, LaunchError, type EcsLauncherOptions } from '@wa-link-broker/core'
+import { LaunchError } from '@wa-link-broker/core/launcher'
+import { EcsLauncher, type EcsLauncherOptions } from '@wa-link-broker/core/launchers/ecs'
 import { localClientConfig, startAwsJsonServer, type AwsJsonReply } from '../fixtures/aws-json-server.ts'
 import { envOf, startFakeEcs } from '../fixtures/fake-ecs.ts'
 

@@ -1,22 +1,14 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it } from 'vitest'
-import {
-  createLogger,
-  LinkDispatcher,
-  HostRegistry,
-  LEASE_STALE_MS,
-  LinkStore,
-  LocalKeyProvider,
-  LoggingLauncher,
-  LogoutRequests,
-  newLinkId,
-  settleStoppedTask,
-  StaleLinkError,
-  sweepLogouts,
-  sweepStaleLinks,
-  useDynamoDBAuthState,
-  type Link,
-} from '@wa-link-broker/core'
+import { useDynamoDBAuthState } from '@wa-link-broker/core/auth-state/baileys'
+import { LocalKeyProvider } from '@wa-link-broker/core/crypto'
+import { LinkDispatcher, HostRegistry, LEASE_STALE_MS } from '@wa-link-broker/core/hosts'
+import { LoggingLauncher } from '@wa-link-broker/core/launcher'
+import { newLinkId, type Link } from '@wa-link-broker/core/link'
+import { createLogger } from '@wa-link-broker/core/logger'
+import { settleStoppedTask } from '@wa-link-broker/core/settle'
+import { LinkStore, LogoutRequests, StaleLinkError } from '@wa-link-broker/core/store'
+import { sweepLogouts, sweepStaleLinks } from '@wa-link-broker/core/sweeper'
 import { createTestTable } from '../support/store.ts'
 
 const logger = createLogger({ level: 'silent' })

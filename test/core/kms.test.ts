@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KMSClient } from '@aws-sdk/client-kms'
-import { KmsKeyProvider } from '@wa-link-broker/core'
+import { KmsKeyProvider } from '@wa-link-broker/core/crypto'
 import { localClientConfig, startAwsJsonServer } from '../fixtures/aws-json-server.ts'
 
 const KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/test-key'

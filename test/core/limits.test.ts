@@ -1,5 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createLogger, LinkService, LinkStore, LoggingLauncher, PHONE_CODE_WINDOWS, RateLimitedError, RateLimiter } from '@wa-link-broker/core'
+import { RateLimitedError } from '@wa-link-broker/core/errors'
+import { LoggingLauncher } from '@wa-link-broker/core/launcher'
+import { PHONE_CODE_WINDOWS } from '@wa-link-broker/core/link'
+import { LinkService } from '@wa-link-broker/core/link/service'
+import { createLogger } from '@wa-link-broker/core/logger'
+import { LinkStore, RateLimiter } from '@wa-link-broker/core/store'
 import { createTestTable } from '../support/store.ts'
 
 /** The service against DynamoDB Local with a clock the test moves, so an hour passes in no time. */

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { LINK_STATUSES, LinkStore, newLinkId, StaleLinkError, canTransition, type Link, type LinkStatus } from '@wa-link-broker/core'
+import { LINK_STATUSES, newLinkId, canTransition, type Link, type LinkStatus } from '@wa-link-broker/core/link'
+import { LinkStore, StaleLinkError } from '@wa-link-broker/core/store'
 import { createTestTable } from '../support/store.ts'
 
 let store: LinkStore

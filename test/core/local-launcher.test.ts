@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createLogger, LaunchError, LocalProcessLauncher, type ExitedWorker, type LocalProcessLauncherOptions } from '@wa-link-broker/core'
+import { LaunchError } from '@wa-link-broker/core/launcher'
+import { LocalProcessLauncher, type ExitedWorker, type LocalProcessLauncherOptions } from '@wa-link-broker/core/launchers/local'
+import { createLogger } from '@wa-link-broker/core/logger'
 
 const FAKE_WORKER = fileURLToPath(new URL('../fixtures/fake-worker.mjs', import.meta.url))
 

@@ -1,15 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  createLogger,
-  linkEventsFromChange,
-  newLinkId,
-  WebhookDispatcher,
-  WebhookEventStore,
-  type AttemptResult,
-  type Link,
-  type LinkEvent,
-  type StoredEvent,
-} from '@wa-link-broker/core'
+import { newLinkId, type Link } from '@wa-link-broker/core/link'
+import { createLogger } from '@wa-link-broker/core/logger'
+import { linkEventsFromChange, WebhookDispatcher, WebhookEventStore, type AttemptResult, type LinkEvent, type StoredEvent } from '@wa-link-broker/core/webhooks'
 import { LogCapture } from '../support/api.ts'
 import { createTestTable } from '../support/store.ts'
 

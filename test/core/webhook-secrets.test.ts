@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
-import { LocalKeyProvider, ROTATION_OVERLAP_MS, WebhookSecretStore } from '@wa-link-broker/core'
+import { LocalKeyProvider } from '@wa-link-broker/core/crypto'
+import { ROTATION_OVERLAP_MS, WebhookSecretStore } from '@wa-link-broker/core/webhooks'
 import { createTestTable } from '../support/store.ts'
 
 let table: Awaited<ReturnType<typeof createTestTable>>

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { QueryCommand } from '@aws-sdk/lib-dynamodb'
-import { sweepStaleLinks, useDynamoDBAuthState } from '@wa-link-broker/core'
+import { useDynamoDBAuthState } from '@wa-link-broker/core/auth-state/baileys'
+import { sweepStaleLinks } from '@wa-link-broker/core/sweeper'
 import { freePort } from '../../scripts/dynamodb-local.ts'
 import { inEachWorkerMode, isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
 

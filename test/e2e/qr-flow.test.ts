@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ScanCommand } from '@aws-sdk/lib-dynamodb'
 import makeWASocket, { BufferJSON } from 'baileys'
 import pino from 'pino'
-import { useDynamoDBAuthState } from '@wa-link-broker/core'
+import { useDynamoDBAuthState } from '@wa-link-broker/core/auth-state/baileys'
 import { inEachWorkerMode, isAlive, startE2E, waitUntil, type E2E } from '../support/e2e.ts'
 import { trustTestRootKeyInThisProcess } from '../wa-sim/index.ts'
 

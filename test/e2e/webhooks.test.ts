@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Webhook } from 'standardwebhooks'
-import { ApiKeyStore } from '@wa-link-broker/core'
+import { ApiKeyStore } from '@wa-link-broker/core/auth'
 import { startE2E, waitUntil, type E2E } from '../support/e2e.ts'
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.ts'
 

@@ -1,11 +1,17 @@
 import { mkdtempSync } from 'node:fs'
+import { build, type Metafile } from 'esbuild'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand } from '@aws-sdk/client-dynamodb-streams'
-import { ApiKeyStore, createStreamsClient, LinkStore, newLinkId, RESOURCE_NAMES, WebhookEventStore } from '@wa-link-broker/core'
+import { ApiKeyStore } from '@wa-link-broker/core/auth'
+import { RESOURCE_NAMES } from '@wa-link-broker/core/config'
+import { newLinkId } from '@wa-link-broker/core/link'
+import { LinkStore } from '@wa-link-broker/core/store'
+import { WebhookEventStore } from '@wa-link-broker/core/webhooks'
+import { createStreamsClient } from '@wa-link-broker/core/webhooks/stream-reader'
 import { buildLambda, LAMBDA_ENTRIES, type BuiltBundle } from '../../scripts/build.ts'
 import { startAwsJsonServer } from '../fixtures/aws-json-server.ts'
 import { taskStoppedEvent } from '../fixtures/ecs-events.ts'
@@ -34,6 +40,32 @@ const TASK_LINK = {
   assignPublicIp: true,
   type: 'sst.sst.Linkable',
 }
+
+/**
+ * What a Lambda must never load, named by what esbuild read for the bundle (every input file and
+ * what each imports, kept or dropped): Baileys (a worker's, ~4 MB with its WASM bridge) and
+ * child_process (the local launcher's). Each Lambda imports only the core subpaths it uses.
+ */
+function workerOnlyInputs(metafile: Metafile): string[] {
+  const baileys = /(^|\/)node_modules\/(baileys|libsignal|whatsapp-rust-bridge|music-metadata)\//
+  const found = Object.entries(metafile.inputs).flatMap(([input, { imports }]) => [
+    ...(baileys.test(input) ? [input] : []),
+    ...imports.filter((i) => /^(node:)?child_process$|^baileys(\/|$)/.test(i.path)).map((i) => `${input} → ${i.path}`),
+  ])
+  return [...new Set(found)]
+}
+
+describe('the Lambda bundles hold no worker code', () => {
+  it('no Baileys and no child_process among any bundle’s inputs', () => {
+    for (const [name, bundle] of Object.entries(bundles)) expect({ name, inputs: workerOnlyInputs(bundle.metafile) }).toEqual({ name, inputs: [] })
+  })
+
+  it('the check sees them where they are: the worker’s Baileys state and the local launcher', async () => {
+    const metafileOf = async (entry: string) => (await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent' })).metafile
+    expect(workerOnlyInputs(await metafileOf('packages/core/src/auth-state/baileys.ts')).some((i) => i.includes('node_modules/baileys/'))).toBe(true)
+    expect(workerOnlyInputs(await metafileOf('packages/core/src/launchers/local-process.ts'))).toContain('packages/core/src/launchers/local-process.ts → node:child_process')
+  }, 60_000)
+})
 
 describe('the build writes one directory per Lambda entry, holding only its bundle', () => {
   it('dist/lambda/<name>/index.mjs for every LAMBDA_ENTRIES name, nothing else (SST zips the whole directory)', () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { createDocumentClient, ensureTable } from '@wa-link-broker/core'
+import { createDocumentClient, ensureTable } from '@wa-link-broker/core/store'
 
 /** A fresh table in the run's DynamoDB Local (or the one at `endpoint`), so test files never see each other's items. */
 export async function createTestTable(prefix = 'test', endpoint = process.env.DYNAMODB_ENDPOINT) {

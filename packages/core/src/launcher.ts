@@ -22,6 +22,14 @@ export interface LinkLauncher {
   poke?(workerId: string, linkId: string): Promise<void>
 }
 
+/** A worker could not be started; the LinkService marks the link `failed/launch_failed` with this message. */
+export class LaunchError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'LaunchError'
+  }
+}
+
 /** Until a real launcher is configured: records the request and leaves the link as it is. */
 export class LoggingLauncher implements LinkLauncher {
   readonly launched: LaunchRequest[] = []

@@ -1,5 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
-import { API_KEY_PREFIX, ApiKeyVerifier, CLIENT_TOKEN_PREFIX, UnauthorizedError, type Principal } from '@wa-link-broker/core'
+import { API_KEY_PREFIX, ApiKeyVerifier, CLIENT_TOKEN_PREFIX } from '@wa-link-broker/core/auth'
+import { UnauthorizedError } from '@wa-link-broker/core/errors'
+import type { Principal } from '@wa-link-broker/core/link/service'
 
 export type AuthEnv = { Variables: { principal: Principal } }
 

@@ -1,15 +1,7 @@
 import { z } from 'zod'
-import {
-  DEFAULT_TENANT_LIMITS,
-  envInt,
-  envLogLevel,
-  parseEnv,
-  resolveRuntimeConfig,
-  storeEnvShape,
-  type KeySource,
-  type ResolvedRuntimeConfig,
-  type TenantLimits,
-} from '@wa-link-broker/core'
+import { envInt, envLogLevel, parseEnv, resolveRuntimeConfig, storeEnvShape, type ResolvedRuntimeConfig } from '@wa-link-broker/core/config'
+import type { KeySource } from '@wa-link-broker/core/crypto'
+import { DEFAULT_TENANT_LIMITS, type TenantLimits } from '@wa-link-broker/core/link'
 
 /**
  * `WARM_WORKERS`: warm worker hosts (0 = none: one worker task per link, as before hosts). The API

@@ -1,4 +1,8 @@
-import type { ApiKeyVerifier, BrandingStore, LinkService, Logger, WebhookService } from '@wa-link-broker/core'
+import type { ApiKeyVerifier } from '@wa-link-broker/core/auth'
+import type { BrandingStore } from '@wa-link-broker/core/branding'
+import type { LinkService } from '@wa-link-broker/core/link/service'
+import type { Logger } from '@wa-link-broker/core/logger'
+import type { WebhookService } from '@wa-link-broker/core/webhooks'
 import type { AuthEnv } from './auth.ts'
 
 /** Everything the HTTP edge needs from the domain; built once per process by an adapter. */

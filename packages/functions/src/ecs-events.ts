@@ -1,4 +1,5 @@
-import type { StoppedTask, WorkerMode } from '@wa-link-broker/core'
+import type { WorkerMode } from '@wa-link-broker/core/launcher'
+import type { StoppedTask } from '@wa-link-broker/core/settle'
 
 /** The parts of an EventBridge "ECS Task State Change" event this service reads. */
 export interface EcsTaskStateChange {

@@ -1,17 +1,8 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import {
-  ConflictError,
-  DomainError,
-  IdempotencyMismatchError,
-  NotFoundError,
-  RateLimitedError,
-  ServiceUnavailableError,
-  UnauthorizedError,
-  ValidationError,
-  type Logger,
-} from '@wa-link-broker/core'
+import { ConflictError, DomainError, IdempotencyMismatchError, NotFoundError, RateLimitedError, ServiceUnavailableError, UnauthorizedError, ValidationError } from '@wa-link-broker/core/errors'
+import type { Logger } from '@wa-link-broker/core/logger'
 import type { ZodError } from 'zod'
 
 export function errorBody(code: string, message: string, field?: string) {

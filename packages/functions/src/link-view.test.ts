@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LINK_STATUSES, linkEnding, type LinkViewSource } from '@wa-link-broker/core'
+import { LINK_STATUSES, linkEnding, type LinkViewSource } from '@wa-link-broker/core/link'
 import { pollAfterMs, toLinkView } from './link-view.ts'
 import { LinkSchema } from './schemas.ts'
 

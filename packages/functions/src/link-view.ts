@@ -1,5 +1,5 @@
 import type { z } from '@hono/zod-openapi'
-import { effectiveStatus, isFinal, isInProgress, type LinkStatus, type LinkViewSource } from '@wa-link-broker/core'
+import { effectiveStatus, isFinal, isInProgress, type LinkStatus, type LinkViewSource } from '@wa-link-broker/core/link'
 import type { LinkSchema } from './schemas.ts'
 
 /** What a client sees of a link: the API's `Link` schema, the body of GET /v1/links/{id} and of every webhook. */

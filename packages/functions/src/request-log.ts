@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
-import type { Logger } from '@wa-link-broker/core'
+import type { Logger } from '@wa-link-broker/core/logger'
 
 /**
  * One line a request: route pattern, status, time. Never headers or bodies, which carry secrets.

@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi'
-import { ACCENT_COLOR_PATTERN, type Branding, BRANDING_LIMITS, LINK_ENDING_CODES, LINK_ID_PATTERN, LINK_STATUSES, MAX_TTL_SECONDS, MAX_URL_LENGTH, MIN_TTL_SECONDS, webUrlProblem } from '@wa-link-broker/core'
+import { ACCENT_COLOR_PATTERN, type Branding, BRANDING_LIMITS } from '@wa-link-broker/core/branding'
+import { LINK_ENDING_CODES, LINK_ID_PATTERN, LINK_STATUSES, MAX_TTL_SECONDS, MIN_TTL_SECONDS } from '@wa-link-broker/core/link'
+import { MAX_URL_LENGTH, webUrlProblem } from '@wa-link-broker/core/web-url'
 import { nestsDeeperThan } from './json-depth.ts'
 import { webhookUrlProblem } from './webhooks/url.ts'
 

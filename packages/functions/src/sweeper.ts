@@ -1,5 +1,9 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
-import { createDocumentClient, createLogger, LinkDispatcher, EcsLauncher, HostRegistry, LinkStore, LogoutRequests, stopOrphanedTasks, sweepLogouts, sweepStaleLinks } from '@wa-link-broker/core'
+import { LinkDispatcher, HostRegistry } from '@wa-link-broker/core/hosts'
+import { EcsLauncher, stopOrphanedTasks } from '@wa-link-broker/core/launchers/ecs'
+import { createLogger } from '@wa-link-broker/core/logger'
+import { createDocumentClient, LinkStore, LogoutRequests } from '@wa-link-broker/core/store'
+import { sweepLogouts, sweepStaleLinks } from '@wa-link-broker/core/sweeper'
 import { loadSweeperConfig } from './config.ts'
 
 // The scheduled sweeper (sst.aws.CronV2 "Sweeper", once a minute): settles links whose worker died,

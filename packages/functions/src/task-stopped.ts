@@ -1,4 +1,7 @@
-import { createDocumentClient, createLogger, LinkDispatcher, HostRegistry, LinkStore, LogoutRequests, settleStoppedTask, type Settlement, type SettleDeps } from '@wa-link-broker/core'
+import { LinkDispatcher, HostRegistry } from '@wa-link-broker/core/hosts'
+import { createLogger } from '@wa-link-broker/core/logger'
+import { settleStoppedTask, type Settlement, type SettleDeps } from '@wa-link-broker/core/settle'
+import { createDocumentClient, LinkStore, LogoutRequests } from '@wa-link-broker/core/store'
 import { loadTaskStoppedConfig } from './config.ts'
 import { stoppedTaskOf, type EcsTaskStateChange } from './ecs-events.ts'
 

@@ -1,4 +1,5 @@
-import { createLogger, selectKeyProvider } from '@wa-link-broker/core'
+import { selectKeyProvider } from '@wa-link-broker/core/crypto'
+import { createLogger } from '@wa-link-broker/core/logger'
 import { loadWebhookConfig } from './config.ts'
 import { buildWebhookDelivery } from './webhooks/delivery.ts'
 

@@ -1,4 +1,6 @@
-import { createLogger, selectKeyProvider, toStreamChange } from '@wa-link-broker/core'
+import { selectKeyProvider } from '@wa-link-broker/core/crypto'
+import { createLogger } from '@wa-link-broker/core/logger'
+import { toStreamChange } from '@wa-link-broker/core/webhooks'
 import { loadWebhookConfig } from './config.ts'
 import { buildWebhookDelivery } from './webhooks/delivery.ts'
 

@@ -1,24 +1,14 @@
-import {
-  ApiKeyStore,
-  ApiKeyVerifier,
-  BrandingStore,
-  createDocumentClient,
-  createLogger,
-  LinkService,
-  LinkStore,
-  LogoutRequests,
-  DEFAULT_TENANT_LIMITS,
-  RateLimiter,
-  exportAuthState,
-  WebhookEventStore,
-  WebhookSecretStore,
-  WebhookService,
-  type KeyProvider,
-  type LinkLauncher,
-  type Logger,
-  type ResolvedRuntimeConfig,
-  type TenantLimits,
-} from '@wa-link-broker/core'
+import { ApiKeyStore, ApiKeyVerifier } from '@wa-link-broker/core/auth'
+import { exportAuthState } from '@wa-link-broker/core/auth-state'
+import { BrandingStore } from '@wa-link-broker/core/branding'
+import type { ResolvedRuntimeConfig } from '@wa-link-broker/core/config'
+import type { KeyProvider } from '@wa-link-broker/core/crypto'
+import type { LinkLauncher } from '@wa-link-broker/core/launcher'
+import { DEFAULT_TENANT_LIMITS, type TenantLimits } from '@wa-link-broker/core/link'
+import { LinkService } from '@wa-link-broker/core/link/service'
+import { createLogger, type Logger } from '@wa-link-broker/core/logger'
+import { createDocumentClient, LinkStore, LogoutRequests, RateLimiter } from '@wa-link-broker/core/store'
+import { WebhookEventStore, WebhookSecretStore, WebhookService } from '@wa-link-broker/core/webhooks'
 import type { AppDeps } from './deps.ts'
 
 export interface WiringOptions {

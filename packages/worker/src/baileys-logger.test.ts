@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createLogger } from '@wa-link-broker/core'
+import { createLogger } from '@wa-link-broker/core/logger'
 import { baileysLevel, baileysLogger } from './baileys-logger.ts'
 
 const streamError = (code: string) => ({ reasonNode: undefined, fullErrorNode: { tag: 'stream:error', attrs: { code } } })

@@ -1,4 +1,4 @@
-import type { Logger } from '@wa-link-broker/core'
+import type { Logger } from '@wa-link-broker/core/logger'
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error'
 

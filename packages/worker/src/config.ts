@@ -1,5 +1,8 @@
 import { z } from 'zod'
-import { envInt, envLogLevel, envOptionalInt, envUrl, LINK_ID_PATTERN, parseEnv, resolveRuntimeConfig, storeEnvShape, type KeySource, type LOG_LEVELS, type ResolvedRuntimeConfig, type WorkerMode } from '@wa-link-broker/core'
+import { envInt, envLogLevel, envOptionalInt, envUrl, parseEnv, resolveRuntimeConfig, storeEnvShape, type LOG_LEVELS, type ResolvedRuntimeConfig } from '@wa-link-broker/core/config'
+import type { KeySource } from '@wa-link-broker/core/crypto'
+import type { WorkerMode } from '@wa-link-broker/core/launcher'
+import { LINK_ID_PATTERN } from '@wa-link-broker/core/link'
 import { parseWaVersion, type WaVersion } from './wa-version.ts'
 
 /** Everything the worker reads from its environment, parsed once at start. */

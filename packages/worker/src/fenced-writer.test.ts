@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { StaleLinkError, type Link, type LinkUpdate } from '@wa-link-broker/core'
+import type { Link } from '@wa-link-broker/core/link'
+import { StaleLinkError, type LinkUpdate } from '@wa-link-broker/core/store'
 import { FencedWriter } from './fenced-writer.ts'
 
 const base = { id: 'lnk_x', status: 'awaiting_scan', leaseToken: 2, version: 5 } as Link

@@ -1,4 +1,5 @@
-import { StaleLinkError, type Link, type LinkStore } from '@wa-link-broker/core'
+import type { Link } from '@wa-link-broker/core/link'
+import { StaleLinkError, type LinkStore } from '@wa-link-broker/core/store'
 import type { WritePlan } from './link-updates.ts'
 
 /**

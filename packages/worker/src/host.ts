@@ -1,16 +1,7 @@
-import {
-  endAbandoned,
-  HOST_HEARTBEAT_MS,
-  LEASE_STALE_MS,
-  linkEnding,
-  sweepLogouts,
-  sweepStaleLinks,
-  UNCLAIMED_ADOPT_MS,
-  type LinkDispatcher,
-  type HostRegistry,
-  type Link,
-  type Logger,
-} from '@wa-link-broker/core'
+import { HOST_HEARTBEAT_MS, LEASE_STALE_MS, UNCLAIMED_ADOPT_MS, type LinkDispatcher, type HostRegistry } from '@wa-link-broker/core/hosts'
+import { linkEnding, type Link } from '@wa-link-broker/core/link'
+import type { Logger } from '@wa-link-broker/core/logger'
+import { endAbandoned, sweepLogouts, sweepStaleLinks } from '@wa-link-broker/core/sweeper'
 import type { WorkerSettings } from './config.ts'
 import { Job, type JobContext } from './job.ts'
 import type { StopRequest } from './link-session.ts'

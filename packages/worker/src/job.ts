@@ -1,4 +1,8 @@
-import { endAbandoned, linkEnding, NotFoundError, planJob, StaleLinkError, type Link, type LinkStatus, type LogoutRequests } from '@wa-link-broker/core'
+import { NotFoundError } from '@wa-link-broker/core/errors'
+import { planJob } from '@wa-link-broker/core/hosts'
+import { linkEnding, type Link, type LinkStatus } from '@wa-link-broker/core/link'
+import { StaleLinkError, type LogoutRequests } from '@wa-link-broker/core/store'
+import { endAbandoned } from '@wa-link-broker/core/sweeper'
 import { LinkSession, type SessionContext, type SessionOutcome, type StopRequest } from './link-session.ts'
 import { LogoutSession } from './logout-session.ts'
 

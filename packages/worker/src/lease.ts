@@ -1,4 +1,5 @@
-import type { Link, Logger } from '@wa-link-broker/core'
+import type { Link } from '@wa-link-broker/core/link'
+import type { Logger } from '@wa-link-broker/core/logger'
 import { every } from './periodic.ts'
 
 /**

@@ -1,15 +1,7 @@
 import type { ConnectionState } from 'baileys'
-import {
-  DEADLINE_ERROR,
-  endingStatus,
-  isInProgress,
-  linkEnding,
-  type Link,
-  type LinkError,
-  type LinkStatus,
-  type LinkStore,
-  type Logger,
-} from '@wa-link-broker/core'
+import { DEADLINE_ERROR, endingStatus, isInProgress, linkEnding, type Link, type LinkError, type LinkStatus } from '@wa-link-broker/core/link'
+import type { Logger } from '@wa-link-broker/core/logger'
+import type { LinkStore } from '@wa-link-broker/core/store'
 import type { WorkerSettings } from './config.ts'
 import { closeReason, judgeClose } from './disconnect.ts'
 import { FencedWriter } from './fenced-writer.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { canTransition, IN_PROGRESS_STATUSES, type Link, type LinkStatus } from '@wa-link-broker/core'
+import { canTransition, IN_PROGRESS_STATUSES, type Link, type LinkStatus } from '@wa-link-broker/core/link'
 import { accountOf, endedWith, formatPairingCode, handedOver, heartbeat, linkedAs, pairingCodeIssued, pairingCodeWithdrawn, phoneAccepted, qrIssued, qrLifetimeMs, unlinked } from './link-updates.ts'
 
 const link = (status: LinkStatus, extra: Partial<Link> = {}): Link =>

@@ -1,16 +1,6 @@
-import {
-  canTransition,
-  handOverPatch,
-  IN_PROGRESS_STATUSES,
-  linkEnding,
-  type Link,
-  type LinkAccount,
-  type LinkError,
-  type LinkPairingCode,
-  type LinkQr,
-  type LinkStatus,
-  type LinkUpdate,
-} from '@wa-link-broker/core'
+import { handOverPatch } from '@wa-link-broker/core/hosts'
+import { canTransition, IN_PROGRESS_STATUSES, linkEnding, type Link, type LinkAccount, type LinkError, type LinkPairingCode, type LinkQr, type LinkStatus } from '@wa-link-broker/core/link'
+import type { LinkUpdate } from '@wa-link-broker/core/store'
 
 /**
  * What each thing that happens on a Baileys socket does to the link, as a pure mapping from the

@@ -1,5 +1,6 @@
 import type { ConnectionState } from 'baileys'
-import { NotFoundError, StaleLinkError, type LogoutRequests } from '@wa-link-broker/core'
+import { NotFoundError } from '@wa-link-broker/core/errors'
+import { StaleLinkError, type LogoutRequests } from '@wa-link-broker/core/store'
 import { closeReason, judgeClose } from './disconnect.ts'
 import { FencedWriter } from './fenced-writer.ts'
 import { keepLease } from './lease.ts'

@@ -3,16 +3,11 @@
  * (the warm floor) or exits when idle (a host started for a waiting link); `link` and `logout` run
  * the one link named by LINK_ID and exit. A Fargate task in AWS, a child process locally.
  */
-import {
-  createDocumentClient,
-  createLogger,
-  LinkDispatcher,
-  HostRegistry,
-  LinkStore,
-  LogoutRequests,
-  selectKeyProvider,
-  useDynamoDBAuthState,
-} from '@wa-link-broker/core'
+import { useDynamoDBAuthState } from '@wa-link-broker/core/auth-state/baileys'
+import { selectKeyProvider } from '@wa-link-broker/core/crypto'
+import { LinkDispatcher, HostRegistry } from '@wa-link-broker/core/hosts'
+import { createLogger } from '@wa-link-broker/core/logger'
+import { createDocumentClient, LinkStore, LogoutRequests } from '@wa-link-broker/core/store'
 import { loadWorkerConfig, type WorkerConfig } from './config.ts'
 import { Host } from './host.ts'
 import { resolveHostId } from './host-id.ts'

@@ -1,4 +1,4 @@
-import type { Logger } from '@wa-link-broker/core'
+import type { Logger } from '@wa-link-broker/core/logger'
 
 /**
  * Says once, plainly, that WhatsApp cannot be reached (and why), however many sessions keep

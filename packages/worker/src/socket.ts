@@ -1,5 +1,5 @@
 import type { AuthenticationState, ConnectionState } from 'baileys'
-import type { Logger } from '@wa-link-broker/core'
+import type { Logger } from '@wa-link-broker/core/logger'
 import { baileysLogger } from './baileys-logger.ts'
 import type { WorkerSettings } from './config.ts'
 import { watchPasskeyGate, type PasskeyNotificationType } from './passkey.ts'

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createLogger } from '@wa-link-broker/core'
+import { createLogger } from '@wa-link-broker/core/logger'
 import { createWaVersionResolver, parseWaVersion } from './wa-version.ts'
 
 /** A stand-in for web.whatsapp.com/sw.js on 127.0.0.1: answers with whatever `body` holds now. */

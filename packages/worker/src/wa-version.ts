@@ -1,4 +1,4 @@
-import type { Logger } from '@wa-link-broker/core'
+import type { Logger } from '@wa-link-broker/core/logger'
 
 /**
  * Which WhatsApp Web version a worker announces. The one pinned inside a Baileys release goes

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { RunTaskCommand, type ECSClient, type Failure, type RunTaskCommandOutput } from '@aws-sdk/client-ecs'
 import type { Logger } from 'pino'
-import type { LaunchOutcome, LaunchRequest, LinkLauncher } from '../launcher.ts'
+import { LaunchError, type LaunchOutcome, type LaunchRequest, type LinkLauncher } from '../launcher.ts'
 import type { EcsTaskConfig } from '../runtime-config.ts'
 import { ECS_STARTED_BY } from './ecs-names.ts'
-import { LaunchError } from './errors.ts'
 
 /** The task to run (`containerName` is the worker container, whose environment gets LINK_ID / WORKER_MODE). */
 export interface EcsLauncherOptions extends EcsTaskConfig {
@@ -23,6 +22,8 @@ export interface EcsLauncherOptions extends EcsTaskConfig {
 }
 
 export { ECS_STARTED_BY }
+// `@wa-link-broker/core/launchers/ecs` is this module: the ECS adapter whole, its orphan sweep included.
+export { DEFAULT_LOGOUT_MAX_MS, DEFAULT_ORPHAN_GRACE_MS, stopOrphanedTasks, type OrphanSweepOptions } from './ecs-orphans.ts'
 
 export const DEFAULT_LAUNCH_BUDGET_MS = 8_000
 

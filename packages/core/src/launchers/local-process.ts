@@ -2,9 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import type { Logger } from 'pino'
-import type { LaunchRequest, LinkLauncher } from '../launcher.ts'
+import { LaunchError, type LaunchRequest, type LinkLauncher } from '../launcher.ts'
 import { dieWithParent } from '../process/die-with-parent.ts'
-import { LaunchError } from './errors.ts'
 
 export interface LocalProcessLauncherOptions {
   /** The worker command line, e.g. `[process.execPath, '--import', 'tsx', 'packages/worker/src/main.ts']`. */

@@ -5,9 +5,9 @@ import { ConflictError, IdempotencyMismatchError, NotFoundError, RateLimitedErro
 import { isLinkId, newLinkId } from '../ids.ts'
 import type { LinkLauncher } from '../launcher.ts'
 import type { ExportedAuthState } from '../auth-state/export.ts'
-import { DEFAULT_TENANT_LIMITS, MAX_CLIENT_TOKENS_PER_LINK, PHONE_CODE_WINDOWS, type TenantLimits } from '../limits.ts'
-import { normalizePhoneNumber } from '../phone.ts'
-import type { RateLimit, RateLimiter } from '../rate-limit.ts'
+import { DEFAULT_TENANT_LIMITS, DEFAULT_TTL_SECONDS, MAX_CLIENT_TOKENS_PER_LINK, PHONE_CODE_WINDOWS, type TenantLimits } from './limits.ts'
+import { normalizePhoneNumber } from './phone.ts'
+import type { RateLimit, RateLimiter } from '../store/rate-limit.ts'
 import type { LogoutRequests } from '../store/logout-requests.ts'
 import { retryLogout } from '../sweeper.ts'
 import { InProgressSetFull, type InProgressLinks } from '../store/in-progress.ts'
@@ -37,10 +37,6 @@ export interface CreateLinkInput {
 /** A link may be relinked once it is unlinked, or while linked (its device is then logged out first). */
 export const RELINKABLE_STATUSES: readonly LinkStatus[] = ['linked', 'unlinked']
 
-export const DEFAULT_TTL_SECONDS = 300
-/** The shortest and longest deadline a link may ask for (`ttlSeconds`). */
-export const MIN_TTL_SECONDS = 60
-export const MAX_TTL_SECONDS = 3600
 const SWITCHABLE_STATUSES: LinkStatus[] = ['pending', 'starting', 'awaiting_scan']
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 

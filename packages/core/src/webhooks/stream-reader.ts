@@ -7,13 +7,12 @@ import {
   type _Record,
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams'
-import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { unmarshall } from '@aws-sdk/util-dynamodb'
 import type { Logger } from 'pino'
 import type { StoreConnection } from '../store/client.ts'
 import { tableDefinition as T } from '../store/table.ts'
 import type { StreamChange } from './events.ts'
+import { toStreamChange } from './stream-change.ts'
 
 /**
  * Reads the table's DynamoDB stream the way Lambda's event source mapping does in AWS, for one
@@ -61,17 +60,6 @@ export function createStreamsClient(connection: StoreConnection): DynamoDBStream
       ? { endpoint: connection.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
   })
-}
-
-/** A stream record as the shared handler takes it (Lambda's records have the same shape). */
-export function toStreamChange(record: Pick<_Record, 'eventName' | 'dynamodb'>): StreamChange {
-  const image = (value: Record<string, unknown> | undefined) => (value ? unmarshall(value as Record<string, AttributeValue>) : undefined)
-  return {
-    eventName: record.eventName as StreamChange['eventName'],
-    keys: image(record.dynamodb?.Keys) ?? {},
-    oldImage: image(record.dynamodb?.OldImage),
-    newImage: image(record.dynamodb?.NewImage),
-  }
 }
 
 export class DynamoDBStreamReader {

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { NO_BRANDING } from '@wa-link-broker/core'
+import { NO_BRANDING } from '@wa-link-broker/core/branding'
 import type { AppDeps, AppEnv } from '../deps.ts'
 import { ASSETS } from '../page/assets.generated.ts'
 import { linkPageHtml } from '../page/html.ts'

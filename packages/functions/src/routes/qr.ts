@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import QRCode from 'qrcode'
-import { ConflictError } from '@wa-link-broker/core'
+import { ConflictError } from '@wa-link-broker/core/errors'
 import { authenticate } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
 import { qrImagePath, toLinkView } from '../link-view.ts'

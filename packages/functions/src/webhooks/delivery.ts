@@ -1,15 +1,8 @@
-import {
-  createDocumentClient,
-  recordStreamChanges,
-  WebhookDispatcher,
-  WebhookEventStore,
-  WebhookSecretStore,
-  type KeyProvider,
-  type Logger,
-  type ResolvedRuntimeConfig,
-  type RetrySchedule,
-  type StreamChange,
-} from '@wa-link-broker/core'
+import type { ResolvedRuntimeConfig } from '@wa-link-broker/core/config'
+import type { KeyProvider } from '@wa-link-broker/core/crypto'
+import type { Logger } from '@wa-link-broker/core/logger'
+import { createDocumentClient } from '@wa-link-broker/core/store'
+import { recordStreamChanges, WebhookDispatcher, WebhookEventStore, WebhookSecretStore, type RetrySchedule, type StreamChange } from '@wa-link-broker/core/webhooks'
 import { createWebhookSender } from './sender.ts'
 
 export interface WebhookDeliveryOptions {

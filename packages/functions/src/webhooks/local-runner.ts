@@ -1,4 +1,5 @@
-import { createDocumentClient, createStreamsClient, DynamoDBStreamReader } from '@wa-link-broker/core'
+import { createDocumentClient } from '@wa-link-broker/core/store'
+import { createStreamsClient, DynamoDBStreamReader } from '@wa-link-broker/core/webhooks/stream-reader'
 import { buildWebhookDelivery, type WebhookDeliveryOptions } from './delivery.ts'
 
 export interface LocalWebhooksOptions extends WebhookDeliveryOptions {

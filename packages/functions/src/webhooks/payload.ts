@@ -1,4 +1,4 @@
-import type { LinkEvent, WebhookEventType } from '@wa-link-broker/core'
+import type { LinkEvent, WebhookEventType } from '@wa-link-broker/core/webhooks'
 import { toLinkView, type LinkView } from '../link-view.ts'
 
 /** The body every delivery carries (the contract's "Webhooks"). */

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { WEBHOOK_EVENT_TYPES } from '@wa-link-broker/core'
+import { WEBHOOK_EVENT_TYPES } from '@wa-link-broker/core/webhooks'
 import { LinkSchema } from '../schemas.ts'
 
 const iso = z.string().openapi({ format: 'date-time' })

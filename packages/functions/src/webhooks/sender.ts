@@ -2,7 +2,7 @@ import { request as httpRequest, type Agent, type IncomingMessage } from 'node:h
 import { request as httpsRequest } from 'node:https'
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent'
 import { Webhook } from 'standardwebhooks'
-import type { AttemptResult, DeliverEvent, StoredEvent } from '@wa-link-broker/core'
+import type { AttemptResult, DeliverEvent, StoredEvent } from '@wa-link-broker/core/webhooks'
 import { webhookBody } from './payload.ts'
 import { outboundPolicy } from './policy.ts'
 

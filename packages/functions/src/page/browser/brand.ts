@@ -1,5 +1,6 @@
 import type { Branding } from '@wa-link-broker/client'
 import { textOn } from './contrast.ts'
+import { isStoredWebUrl } from './stored-url.ts'
 
 export const NEUTRAL_TITLE = 'Link WhatsApp'
 
@@ -21,12 +22,12 @@ export function applyBrand(branding: Branding, doc: Document = document): void {
     doc.documentElement.style.setProperty('--on-accent', textOn(branding.accentColor))
   }
   const logo = doc.getElementById('logo') as HTMLImageElement
-  if (branding.logoUrl && /^https?:\/\//.test(branding.logoUrl)) {
+  if (branding.logoUrl && isStoredWebUrl(branding.logoUrl)) {
     logo.alt = branding.name ?? ''
     logo.src = branding.logoUrl
     logo.hidden = false
   }
-  if (branding.supportUrl && /^https?:\/\//.test(branding.supportUrl)) {
+  if (branding.supportUrl && isStoredWebUrl(branding.supportUrl)) {
     ;(doc.getElementById('support-link') as HTMLAnchorElement).href = branding.supportUrl
     doc.getElementById('support')!.hidden = false
   }

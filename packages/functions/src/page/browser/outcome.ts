@@ -1,4 +1,5 @@
 import type { Link } from '@wa-link-broker/client'
+import { isStoredWebUrl } from './stored-url.ts'
 
 /** How long the page shows the outcome before it returns the person to the SaaS. */
 export const RETURN_DELAY_MS = 2000
@@ -14,9 +15,8 @@ export function isDone(link: Pick<Link, 'pollAfterMs'>): boolean {
  * own query. Null while the link is not done or has no redirectUrl. No token, ever.
  */
 export function returnUrl(link: Pick<Link, 'id' | 'status' | 'error' | 'redirectUrl' | 'pollAfterMs'>): string | null {
-  if (!link.redirectUrl || !isDone(link)) return null
+  if (!link.redirectUrl || !isDone(link) || !isStoredWebUrl(link.redirectUrl)) return null
   const url = new URL(link.redirectUrl)
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null
   url.searchParams.set('link_id', link.id)
   url.searchParams.set('status', link.status)
   if (link.error) url.searchParams.set('error', link.error.code)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LINK_ENDINGS } from '@wa-link-broker/core'
+import { LINK_ENDINGS } from '@wa-link-broker/core/link'
 import type { Link } from '@wa-link-broker/client'
 import { screenFor, timeLeft } from './view.ts'
 

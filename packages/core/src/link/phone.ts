@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js'
-import { ValidationError } from './errors.ts'
+import { ValidationError } from '../errors.ts'
 
 /**
  * Normalises a phone number written in any common human format to E.164 digits without `+`

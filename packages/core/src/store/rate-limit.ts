@@ -1,7 +1,7 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { RateLimitedError } from './errors.ts'
-import { cancellationCodes, isConditionalCheckFailed, transactWrite, type TransactItems } from './store/client.ts'
-import { tableDefinition as T } from './store/table.ts'
+import { RateLimitedError } from '../errors.ts'
+import { cancellationCodes, isConditionalCheckFailed, transactWrite, type TransactItems } from './client.ts'
+import { tableDefinition as T } from './table.ts'
 
 /** One fixed-window counter: at most `limit` per `windowSeconds` for `subject`. */
 export interface RateLimit {

@@ -13,6 +13,11 @@ export interface TenantLimits {
 
 export const DEFAULT_TENANT_LIMITS: TenantLimits = { createPerMinute: 60, activeLinks: 100 }
 
+/** A link's deadline (`ttlSeconds`) when it asks for none, and the shortest and longest it may ask for. */
+export const DEFAULT_TTL_SECONDS = 300
+export const MIN_TTL_SECONDS = 60
+export const MAX_TTL_SECONDS = 3600
+
 /**
  * Pairing-code requests (new code links and QR → code switches) per phone number, across every
  * tenant. WhatsApp throttles and flags numbers that receive many codes; this protects the number's

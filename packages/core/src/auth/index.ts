@@ -1,0 +1,3 @@
+// `@wa-link-broker/core/auth`: tenant API keys and link client tokens (only their hashes are stored).
+export * from './api-keys.ts'
+export * from './client-token.ts'
