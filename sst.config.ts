@@ -12,8 +12,8 @@
  *   WorkerHosts: the warm-host service (WORKER_MODE=host), its count per stage.
  * - Api, Sweeper (one-minute schedule), TaskStopped (EventBridge: a worker task stopped),
  *   WebhookStream (the table's stream subscriber: link events → signed deliveries), WebhookRetry
- *   (one-minute schedule: webhook retries): Lambdas deployed from the bundles `npm run build`
- *   writes, which this config runs first.
+ *   (one-minute schedule: webhook retries): Lambdas deployed from the bundles the Lambda build
+ *   (scripts/build.ts lambda) writes, which this config runs first.
  *
  * Nothing secret is linked: linked values reach the task as plaintext SST_RESOURCE_* variables in
  * the task definition, so only names, ids and ARNs go there. No top-level imports (SST forbids
@@ -33,7 +33,7 @@ export default $config({
     const { createTableInput, tableDefinition } = await import('./packages/core/src/store/table.ts')
     const { RESOURCE_NAMES } = await import('./packages/core/src/runtime-config.ts')
     const { ECS_STARTED_BY } = await import('./packages/core/src/launchers/ecs-names.ts')
-    const { LAMBDA_BUILD_COMMAND, LAMBDA_HANDLER, LAMBDA_OUT_DIR } = await import('./scripts/lambda-bundling.ts')
+    const { LAMBDA_BUILD_ARGS, LAMBDA_HANDLER, LAMBDA_OUT_DIR } = await import('./scripts/lambda-bundling.ts')
     const { execFileSync } = await import('node:child_process')
     const { join } = await import('node:path')
     const prod = $app.stage === 'prod'
@@ -219,12 +219,12 @@ export default $config({
       { actions: ['ecs:DescribeTasks', 'ecs:StopTask'], resources: [clusterTasks] },
     ]
 
-    // ---- Lambda code: what ships is what check:infra invokes. The build `npm run build` runs (one
-    // directory per LAMBDA_ENTRIES name) runs here, before any Function, so a deploy can never ship
-    // a stale dist; SST then deploys each directory as it is (`bundle`: no SST bundler, no SST
-    // banner), adding only its encrypted link file, resource.enc.
-    const [command, ...args] = LAMBDA_BUILD_COMMAND
-    execFileSync(command, args, { cwd: $cli.paths.root, stdio: 'inherit' })
+    // ---- Lambda code: what ships is what the tests invoke. The Lambda build (buildLambda()'s
+    // defaults, one directory per LAMBDA_ENTRIES name; the tests run this same recorded command) runs
+    // here, before any Function, so a deploy can never ship a stale dist; SST then deploys each
+    // directory as it is (`bundle`: no SST bundler, no SST banner), adding only its encrypted link
+    // file, resource.enc.
+    execFileSync(process.execPath, [...LAMBDA_BUILD_ARGS], { cwd: $cli.paths.root, stdio: 'inherit' })
     const shipped = (name: string) => ({ bundle: join($cli.paths.root, LAMBDA_OUT_DIR, name), handler: LAMBDA_HANDLER })
 
     // ---- API: the Hono app on Lambda with a function URL.

@@ -1,29 +1,38 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand } from '@aws-sdk/client-dynamodb-streams'
 import { ApiKeyStore, createStreamsClient, LinkStore, newLinkId, RESOURCE_NAMES, WebhookEventStore } from '@wa-link-broker/core'
-import { buildLambda, LAMBDA_ENTRIES, type BuiltBundle } from '../../scripts/build.ts'
+import { LAMBDA_ENTRIES } from '../../scripts/build.ts'
 import { startAwsJsonServer } from '../fixtures/aws-json-server.ts'
 import { taskStoppedEvent } from '../fixtures/ecs-events.ts'
 import { envOf, startFakeEcs } from '../fixtures/fake-ecs.ts'
 import { createTestTable } from '../support/store.ts'
 import { CRON_V2_EVENT, filesIn, functionUrlEvent, invokeShipped, packageLikeSst, withSstBanner } from './shipped-lambda.ts'
+import { LAMBDA_BUILD_ARGS } from '../../scripts/lambda-bundling.ts'
+import { deployedBundles, evaluateSstConfig, isLambdaBuild, readConfigSource, ROOT } from './sst-shape.ts'
 
 /**
- * The deployed Lambda code is the output of `npm run build` (sst.config.ts runs it and deploys each
- * directory with `bundle`). Here the same build runs, each directory is packaged as SST packages it,
- * and its handler is imported and invoked in a fresh process with the events AWS sends.
+ * The deployed Lambda code is what sst.config.ts's own build writes into the directories its
+ * functions deploy (`bundle`). So here the config is evaluated, the build command it ran is run
+ * for real, exactly as recorded (the Node running it, its arguments, the repo root), and each
+ * function's `bundle` directory is packaged as SST packages it, imported and invoked in a fresh
+ * process with the events AWS sends. Whatever the config's build does, this tests its output.
  */
-let bundles: Record<string, BuiltBundle>
-const dirOf = (name: string) => join(bundles[name].file, '..')
+let dirs: Record<string, string>
+const dirOf = (name: keyof typeof LAMBDA_ENTRIES) => dirs[name]
 
 beforeAll(async () => {
-  bundles = Object.fromEntries((await buildLambda({ outDir: mkdtempSync(join(tmpdir(), 'lambda-')) })).map((b) => [b.name, b]))
-}, 120_000)
+  const ev = await evaluateSstConfig(readConfigSource())
+  const [build, ...more] = ev.commands.filter(isLambdaBuild)
+  expect(build && more.length === 0, 'sst.config.ts runs the Lambda build once').toBe(true)
+  const run = spawnSync(build.file, build.args, { ...build.options, stdio: 'pipe', encoding: 'utf8' })
+  expect(run.status, run.stderr).toBe(0)
+  dirs = Object.fromEntries(Object.values(deployedBundles(ev)).map((dir) => [basename(dir), dir]))
+}, 180_000)
 
 const TASK_LINK = {
   cluster: 'arn:aws:ecs:us-east-1:111122223333:cluster/wa-link-broker-ci-ClusterCluster-abc',
@@ -37,8 +46,24 @@ const TASK_LINK = {
 
 describe('the build writes one directory per Lambda entry, holding only its bundle', () => {
   it('dist/lambda/<name>/index.mjs for every LAMBDA_ENTRIES name, nothing else (SST zips the whole directory)', () => {
-    expect(Object.keys(bundles).sort()).toEqual(Object.keys(LAMBDA_ENTRIES).sort())
-    for (const name of Object.keys(bundles)) expect(filesIn(dirOf(name))).toEqual(['index.mjs'])
+    expect(Object.keys(dirs).sort()).toEqual(Object.keys(LAMBDA_ENTRIES).sort())
+    for (const dir of Object.values(dirs)) expect(filesIn(dir)).toEqual(['index.mjs'])
+  })
+})
+
+describe('the deploy build has no settings of its own', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', ...args], { cwd: ROOT, encoding: 'utf8' })
+
+  it('refuses any option, so nothing can make it build other than buildLambda()’s defaults', () => {
+    for (const args of [['lambda', '--sdk=external'], ['lambda', '--out=elsewhere'], ['worker', '--out=elsewhere'], [], ['lambdas']]) {
+      const r = cli(...args)
+      expect(r.status, args.join(' ')).not.toBe(0)
+      expect(r.stderr).toMatch(/usage: scripts\/build\.ts lambda\|worker \(no options/)
+    }
+  })
+
+  it('npm run build is the command sst.config.ts runs', () => {
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.build).toBe(`node ${LAMBDA_BUILD_ARGS.join(' ')}`)
   })
 })
 

@@ -18,7 +18,7 @@ import { createTableInput, tableDefinition } from '../../packages/core/src/store
 import { RESOURCE_NAMES } from '../../packages/core/src/runtime-config.ts'
 import { ECS_STARTED_BY } from '../../packages/core/src/launchers/ecs-names.ts'
 import { LAMBDA_ENTRIES } from '../../scripts/build.ts'
-import { LAMBDA_BUILD_COMMAND, LAMBDA_HANDLER, LAMBDA_OUT_DIR } from '../../scripts/lambda-bundling.ts'
+import { LAMBDA_BUILD_ARGS, LAMBDA_HANDLER, LAMBDA_OUT_DIR } from '../../scripts/lambda-bundling.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const PLATFORM_TYPES = join(ROOT, '.sst/platform/config.d.ts')
@@ -422,16 +422,26 @@ function lambdaFunctions(ev: Evaluation): { what: string; index: number; args: a
   })
 }
 
+/** Each Lambda function (by what it is, e.g. "function Api") → the bundle directory it deploys. */
+export function deployedBundles(ev: Evaluation): Record<string, string> {
+  return Object.fromEntries(lambdaFunctions(ev).map((f) => [f.what, f.args.bundle]))
+}
+
+/** The Lambda build the config runs: the Node evaluating it, with LAMBDA_BUILD_ARGS. */
+export const isLambdaBuild = (c: RecordedCommand) => c.file === process.execPath && same(c.args, LAMBDA_BUILD_ARGS)
+
 /**
- * What ships is what is tested: the config runs `npm run build` once, before any function exists,
- * and every function deploys one LAMBDA_ENTRIES bundle directory as it is (`bundle` + the bundle's
- * own handler), on nodejs22.x arm64; every entry is deployed exactly once.
+ * What ships is what is tested: the config runs the Lambda build (LAMBDA_BUILD_ARGS) once, before
+ * any function exists, and nothing else; every function deploys one LAMBDA_ENTRIES bundle directory
+ * as it is (`bundle` + the bundle's own handler), on nodejs22.x arm64; every entry is deployed
+ * exactly once.
  */
 function checkShippedBundles(ev: Evaluation): string[] {
   const problems: string[] = []
-  const builds = ev.commands.filter((c) => [c.file, ...c.args].join(' ') === LAMBDA_BUILD_COMMAND.join(' '))
+  const builds = ev.commands.filter(isLambdaBuild)
   const fns = lambdaFunctions(ev)
-  if (builds.length !== 1) problems.push(`the config must run \`${LAMBDA_BUILD_COMMAND.join(' ')}\` exactly once, ran it ${builds.length} times`)
+  for (const c of ev.commands.filter((c) => !isLambdaBuild(c))) problems.push(`the config runs \`${[c.file, ...c.args].join(' ')}\`: only the Lambda build (node ${LAMBDA_BUILD_ARGS.join(' ')}) may run`)
+  if (builds.length !== 1) problems.push(`the config must run the Lambda build (node ${LAMBDA_BUILD_ARGS.join(' ')}) exactly once, ran it ${builds.length} times`)
   else {
     if (resolve(builds[0].options?.cwd ?? '') !== ROOT) problems.push(`the Lambda build must run in the repo root, ran in ${json(builds[0].options?.cwd)}`)
     const first = Math.min(...fns.map((f) => f.index))
