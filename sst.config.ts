@@ -89,14 +89,17 @@ export default $config({
     // ---- Permissions: every role gets exactly the calls its code makes, nothing SST would add by
     // linking (a linked Dynamo grants dynamodb:* on the table and its backups and streams; a linked
     // Task grants ecs:*; SST's task role adds ECS Exec's ssmmessages:*). So links carry names only
-    // (sst.Linkable without `include`) and each role's statements are written out here; check:infra
-    // asserts them exactly.
+    // (sst.Linkable without `include`) and each role's statements are written out here. The tests
+    // assert them exactly, and derive from each shipped bundle the AWS calls its code can make: a
+    // grant nothing calls, or a call without its grant, fails (test/infra/iam.test.ts).
     type Statement = { actions: string[]; resources: $util.Input<string>[]; conditions?: { test: string; variable: string; values: $util.Input<string>[] }[] }
-    const tableItems: Statement = {
-      // Item-level only, on the table and its indexes: no Scan, no table, backup, stream or TTL calls.
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'],
-      resources: [table.arn, $interpolate`${table.arn}/index/*`],
-    }
+    // Item-level calls on the table, and Query on its indexes too: no Scan, no table, backup, stream
+    // or TTL calls. A transaction needs the action of each kind of item in it (Put and Update here:
+    // no ConditionCheck, no Delete); BatchWriteItem is how credentials are erased.
+    const tableCalls = (...actions: ('GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem')[]): Statement[] => [
+      { actions: actions.filter((a) => a !== 'Query').map((a) => `dynamodb:${a}`), resources: [table.arn] },
+      ...(actions.includes('Query') ? [{ actions: ['dynamodb:Query'], resources: [table.arn, $interpolate`${table.arn}/index/*`] }] : []),
+    ]
     // Data keys are bound to their link by the encryption context {linkId}: a call without it, or with
     // any other key in it, is refused (the key provider always sends exactly that context).
     const dataKeyCalls = (actions: string[]): Statement => ({
@@ -131,8 +134,12 @@ export default $config({
       })
 
     // The worker parses untrusted WhatsApp traffic: it may read and write items and wrap/unwrap data
-    // keys, and nothing else (its residual reach is in docs/deploy.md).
-    const workerStatements = [tableItems, dataKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])]
+    // keys, and nothing else (its residual reach is in docs/deploy.md). Its auth state is read and
+    // written in batches; it deletes its host item (on drain) and a logout request it finished.
+    const workerStatements = [
+      ...tableCalls('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'),
+      dataKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt']),
+    ]
     const workerRole = new aws.iam.Role('WorkerTaskRole', {
       description: `wa-link-broker ${$app.stage}: the link worker (Fargate task and warm hosts)`,
       assumeRolePolicy: $jsonStringify({
@@ -238,8 +245,15 @@ export default $config({
       // Access-Control-Allow-Origin.
       url: { cors: false },
       link: [tableLink, workerLaunch, dataKey],
-      // Credentials export (Decrypt); the webhook secret, created on first read and on rotation.
-      permissions: [tableItems, ...startWorkers, dataKeyCalls(['kms:Decrypt']), secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])],
+      // DynamoDB: BatchGetItem prunes the tenant's links in progress; a cancel erases credentials
+      // (BatchWriteItem); a repeated DELETE of a logout whose link is no longer linked deletes the
+      // request. KMS: credentials export (Decrypt); the webhook secret, created on first read and on rotation.
+      permissions: [
+        ...tableCalls('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'),
+        ...startWorkers,
+        dataKeyCalls(['kms:Decrypt']),
+        secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt']),
+      ],
       environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn, WARM_WORKERS: String(warmWorkers) },
     })
 
@@ -253,8 +267,10 @@ export default $config({
         memory: '256 MB',
         timeout: '50 seconds',
         link: [tableLink, workerLaunch],
-        // startWorkers: a logout whose worker died is sent again, to a new task when no warm host has room.
-        permissions: [tableItems, ...stopOrphans, ...startWorkers],
+        // It updates and erases (BatchWriteItem), never creates; it deletes the logout requests it
+        // settles. startWorkers: a logout whose worker died is sent again, to a new task when no
+        // warm host has room.
+        permissions: [...tableCalls('GetItem', 'Query', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'), ...stopOrphans, ...startWorkers],
         environment: { TABLE_NAME: table.name, WARM_WORKERS: String(warmWorkers) },
       },
     })
@@ -270,7 +286,9 @@ export default $config({
       memory: '256 MB',
       timeout: '30 seconds',
       link: [tableLink],
-      permissions: [tableItems],
+      // Updates links and host items, erases the credentials of links it ends (BatchWriteItem),
+      // deletes the stopped host's item and the logout requests it settles; never creates one.
+      permissions: tableCalls('GetItem', 'Query', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'),
       // A stopped host's links are handed to live warm hosts (a write to their HOST# items; no RunTask).
       environment: { TABLE_NAME: table.name, WARM_WORKERS: String(warmWorkers) },
     })
@@ -309,7 +327,8 @@ export default $config({
       // A run starts no attempt after 40 s (DEFAULT_BUDGET_MS); one attempt takes at most 10 s.
       timeout: '60 seconds' as const,
       link: [tableLink, dataKey],
-      permissions: [tableItems, secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])],
+      // Events and queue items are put and updated, never deleted (TTL removes them), never in batches.
+      permissions: [...tableCalls('GetItem', 'Query', 'PutItem', 'UpdateItem'), secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])],
       environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
     }
     table.subscribe(
