@@ -6,10 +6,9 @@
  * - `checkSstShape` asserts the recorded resources against core's table definition, the repo's
  *   files (Dockerfile, handler exports) and the linking rules. It returns problems, never throws,
  *   so a test can show that a broken config fails for the right reasons.
- * - `typecheckSstConfig` runs tsc over a config against SST's generated platform types.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -21,7 +20,6 @@ import { LAMBDA_ENTRIES } from '../../scripts/build.ts'
 import { LAMBDA_BUILD_ARGS, LAMBDA_HANDLER, LAMBDA_OUT_DIR } from '../../scripts/lambda-bundling.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
-export const PLATFORM_TYPES = join(ROOT, '.sst/platform/config.d.ts')
 
 export interface Recorded {
   type: string
@@ -511,21 +509,6 @@ function plaintextSecrets(what: string, environment: Record<string, unknown> | u
   return Object.keys(environment ?? {})
     .filter((k) => /SECRET|PASSWORD|TOKEN|PRIVATE|API_KEY|MASTER_KEY|DATA_KEY$/i.test(k))
     .map((k) => `${what} environment must not carry secret material (${k}); use KMS/SSM`)
-}
-
-/** tsc over a config source against .sst/platform types; returns tsc's output, '' when clean. */
-export function typecheckSstConfig(source: string): { ok: boolean; output: string } {
-  const dir = join(ROOT, '.sst', 'check', `c${process.pid}-${Date.now()}`)
-  mkdirSync(dir, { recursive: true })
-  const rewritten = source
-    .replace('./.sst/platform/config.d.ts', '../../platform/config.d.ts')
-    .replaceAll("'./packages/", "'../../../packages/")
-    .replaceAll("'./scripts/", "'../../../scripts/")
-  writeFileSync(join(dir, 'sst.config.ts'), rewritten)
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../../tsconfig.sst.json', files: ['sst.config.ts'] }))
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' })
-  spawnSync('rm', ['-rf', dir])
-  return { ok: r.status === 0, output: (r.stdout + r.stderr).trim() }
 }
 
 export const readConfigSource = () => readFileSync(join(ROOT, 'sst.config.ts'), 'utf8')
