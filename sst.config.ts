@@ -183,11 +183,16 @@ export default $config({
     // ---- Warm worker hosts (WORKER_MODE=host): long-lived workers, same image and role as the task,
     // that take new links at once; when none has room, the API RunTasks one more host from the task
     // above (WORKER_MODE=host + LINK_ID overrides). The count is per stage (prod 1, others 0) unless
-    // WARM_WORKERS is set when deploying; the API reads the same number. ECS gives a stopping host
-    // 120 s (Fargate's most) between SIGTERM and SIGKILL to hand its links over.
+    // WARM_WORKERS is set when deploying. With 0, links each get a one-shot task, unless
+    // OVERFLOW_HOSTS=1 is set when deploying: then a link with no host starts one, which stays 5
+    // minutes for the next ones (no floor, no idle cost). The functions that dispatch are told both.
+    // ECS gives a stopping host 120 s (Fargate's most) between SIGTERM and SIGKILL to hand its links over.
     const warmSetting = process.env.WARM_WORKERS ?? (prod ? '1' : '0')
     if (!/^\d+$/.test(warmSetting)) throw new Error(`Invalid configuration: WARM_WORKERS: must be a whole number of hosts (0 or more), not "${warmSetting}"`)
     const warmWorkers = Number(warmSetting)
+    const overflowHosts = process.env.OVERFLOW_HOSTS?.trim() || '0'
+    if (!/^[01]$/.test(overflowHosts)) throw new Error(`Invalid configuration: OVERFLOW_HOSTS: must be 0 or 1, not "${overflowHosts}"`)
+    const dispatchEnv = { WARM_WORKERS: String(warmWorkers), OVERFLOW_HOSTS: overflowHosts }
     new sst.aws.Service('WorkerHosts', {
       cluster,
       architecture: 'arm64',
@@ -254,7 +259,7 @@ export default $config({
         dataKeyCalls(['kms:Decrypt']),
         secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt']),
       ],
-      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn, WARM_WORKERS: String(warmWorkers) },
+      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn, ...dispatchEnv },
     })
 
     // ---- Sweeper: marks links whose worker died and stops workers that outlive their link; once a minute.
@@ -271,7 +276,7 @@ export default $config({
         // settles. startWorkers: a logout whose worker died is sent again, to a new task when no
         // warm host has room.
         permissions: [...tableCalls('GetItem', 'Query', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'), ...stopOrphans, ...startWorkers],
-        environment: { TABLE_NAME: table.name, WARM_WORKERS: String(warmWorkers) },
+        environment: { TABLE_NAME: table.name, ...dispatchEnv },
       },
     })
 
@@ -290,7 +295,7 @@ export default $config({
       // deletes the stopped host's item and the logout requests it settles; never creates one.
       permissions: tableCalls('GetItem', 'Query', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'),
       // A stopped host's links are handed to live warm hosts (a write to their HOST# items; no RunTask).
-      environment: { TABLE_NAME: table.name, WARM_WORKERS: String(warmWorkers) },
+      environment: { TABLE_NAME: table.name, ...dispatchEnv },
     })
     const stoppedRule = new aws.cloudwatch.EventRule('WorkerTaskStopped', {
       description: `wa-link-broker ${$app.stage}: a worker task stopped`,

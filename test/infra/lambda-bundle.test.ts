@@ -122,6 +122,19 @@ describe('the shipped handlers, packaged as SST packages them, against DynamoDB 
     expect(first.stdout + read.stdout).not.toContain(key)
   })
 
+  it('api: with WARM_WORKERS=0 a link gets a one-link task, unless OVERFLOW_HOSTS=1 (then a host for it, which stays)', async () => {
+    const { dir, env } = packageLikeSst(dirOf('api'), links())
+    const create = functionUrlEvent('POST', '/v1/links', { headers: { authorization: `Bearer ${key}` }, body: '{}' })
+    const modeFor = async (dispatch: Record<string, string>) => {
+      const r = await invokeShipped(dir, [create], { ...env, ...endpoints(), ...dispatch })
+      const { link } = JSON.parse((r.results[0] as { value: { body: string } }).value.body)
+      const [task] = ecs.tasksFor(link.id)
+      return envOf(task).WORKER_MODE
+    }
+    expect(await modeFor({ WARM_WORKERS: '0' })).toBe('link')
+    expect(await modeFor({ WARM_WORKERS: '0', OVERFLOW_HOSTS: '1' })).toBe('host')
+  })
+
   it('api: the hosted link page at the pageUrl a create answers, its CSP, and its script and style, as deployed', async () => {
     const { dir, env } = packageLikeSst(dirOf('api'), links())
     const create = functionUrlEvent('POST', '/v1/links', { headers: { authorization: `Bearer ${key}` }, body: '{}' })

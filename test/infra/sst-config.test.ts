@@ -51,20 +51,32 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
 
 describe('warm worker hosts per stage', () => {
   const hostsOf = (ev: Awaited<ReturnType<typeof evaluateSstConfig>>) => ev.resources.find((r) => r.type === 'sst.aws.Service' && r.name === 'WorkerHosts')!.args
-  const apiEnv = (ev: Awaited<ReturnType<typeof evaluateSstConfig>>) => ev.resources.find((r) => r.name === 'Api')!.args.environment
+  /** A function's environment (a cron's is its function's). */
+  const envOf = (ev: Awaited<ReturnType<typeof evaluateSstConfig>>, name: string) => {
+    const r = ev.resources.find((x) => x.name === name)!
+    return (r.args.function ?? r.args).environment
+  }
 
-  it('prod runs 1, any other stage 0, WARM_WORKERS at deploy time overrides; the API is told the same number', async () => {
-    for (const [stage, env, n] of [['prod', undefined, 1], ['alice', undefined, 0], ['alice', '3', 3], ['prod', '0', 0]] as const) {
-      const ev = await evaluateSstConfig(source, stage, { WARM_WORKERS: env })
+  it('prod runs 1, any other stage 0, WARM_WORKERS at deploy time overrides; the functions that dispatch are told the same, and OVERFLOW_HOSTS', async () => {
+    const cases = [['prod', undefined, undefined, 1, '0'], ['alice', undefined, undefined, 0, '0'], ['alice', '3', undefined, 3, '0'], ['prod', '0', undefined, 0, '0'], ['alice', undefined, '1', 0, '1']] as const
+    for (const [stage, warm, overflow, n, told] of cases) {
+      const ev = await evaluateSstConfig(source, stage, { WARM_WORKERS: warm, OVERFLOW_HOSTS: overflow })
       expect(checkSstShape(ev, source)).toEqual([])
       expect(hostsOf(ev).scaling).toEqual({ min: n, max: n })
-      expect(apiEnv(ev).WARM_WORKERS).toBe(String(n))
+      for (const fn of ['Api', 'TaskStopped']) expect(envOf(ev, fn)).toMatchObject({ WARM_WORKERS: String(n), OVERFLOW_HOSTS: told })
+      expect(envOf(ev, 'Sweeper')).toMatchObject({ WARM_WORKERS: String(n), OVERFLOW_HOSTS: told })
     }
   })
 
-  it('refuses a WARM_WORKERS that is not a whole number, naming the variable', async () => {
+  it('the shape check fails when a function that dispatches is not told', async () => {
+    const variant = broken((s) => s.replace('environment: { TABLE_NAME: table.name, ...dispatchEnv },\n      },', 'environment: { TABLE_NAME: table.name },\n      },'))
+    expect(checkSstShape(await evaluateSstConfig(variant, 'alice', { OVERFLOW_HOSTS: '1' }), variant).join('\n')).toMatch(/cron Sweeper must be told \{"WARM_WORKERS":"0","OVERFLOW_HOSTS":"1"\}/)
+  })
+
+  it('refuses a WARM_WORKERS that is not a whole number, or an OVERFLOW_HOSTS other than 0 or 1, naming the variable', async () => {
     await expect(evaluateSstConfig(source, 'prod', { WARM_WORKERS: 'two' })).rejects.toThrow('Invalid configuration: WARM_WORKERS: must be a whole number of hosts (0 or more), not "two"')
     await expect(evaluateSstConfig(source, 'prod', { WARM_WORKERS: '-1' })).rejects.toThrow(/WARM_WORKERS/)
+    await expect(evaluateSstConfig(source, 'alice', { OVERFLOW_HOSTS: 'yes' })).rejects.toThrow('Invalid configuration: OVERFLOW_HOSTS: must be 0 or 1, not "yes"')
   })
 })
 

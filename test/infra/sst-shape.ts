@@ -309,6 +309,8 @@ const shippedDir = (name: string) => join(ROOT, LAMBDA_OUT_DIR, name)
 
 /** How many warm hosts a stage runs: prod 1, others 0, WARM_WORKERS when set at deploy time. */
 export const expectedWarmWorkers = (stage: string, env: string | undefined) => Number(env ?? (stage === 'prod' ? 1 : 0))
+/** The functions that dispatch links or logouts to workers, and so must know how. */
+export const DISPATCHERS = ['function Api', 'cron Sweeper', 'function TaskStopped']
 
 function checkWarmHosts(ev: Evaluation, one: (type: string, name?: string) => Recorded | undefined): string[] {
   const problems: string[] = []
@@ -316,7 +318,6 @@ function checkWarmHosts(ev: Evaluation, one: (type: string, name?: string) => Re
   const hosts = one('sst.aws.Service', 'WorkerHosts')
   const task = ev.resources.find((r) => r.type === 'sst.aws.Task' && r.name === 'Worker')
   const role = ev.resources.find((r) => r.type === 'aws.iam.Role' && r.name === 'WorkerTaskRole')
-  const api = ev.resources.find((r) => r.type === 'sst.aws.Function' && r.name === 'Api')
   if (!hosts || !task) return problems
   const a = hosts.args
   expect(a.cluster === task.args.cluster, 'warm hosts must run on the worker cluster')
@@ -328,7 +329,11 @@ function checkWarmHosts(ev: Evaluation, one: (type: string, name?: string) => Re
   expect(a.loadBalancer === undefined && a.public === undefined, 'warm hosts take no inbound traffic (no load balancer)')
   const n = expectedWarmWorkers(ev.stage, ev.env.WARM_WORKERS)
   expect(a.scaling?.min === n && a.scaling?.max === n, `warm hosts must be exactly ${n} for this stage, are ${json(a.scaling)}`)
-  expect(api?.args.environment?.WARM_WORKERS === String(n), `the API must be told WARM_WORKERS=${n}, is told ${json(api?.args.environment?.WARM_WORKERS)}`)
+  const dispatch = { WARM_WORKERS: String(n), OVERFLOW_HOSTS: ev.env.OVERFLOW_HOSTS ?? '0' }
+  for (const f of lambdaFunctions(ev).filter((f) => DISPATCHERS.includes(f.what))) {
+    const told = { WARM_WORKERS: f.args.environment?.WARM_WORKERS, OVERFLOW_HOSTS: f.args.environment?.OVERFLOW_HOSTS }
+    expect(same(told, dispatch), `${f.what} must be told ${json(dispatch)} (how links reach workers), is told ${json(told)}`)
+  }
   const transformed: any = { containerDefinitions: JSON.stringify([{ name: 'WorkerHosts', image: 'x' }]) }
   const g = globalThis as any
   const saved = g.$output

@@ -1,7 +1,7 @@
 export { createApp, MAX_BODY_BYTES, type App } from './app.ts'
 export type { AppDeps } from './deps.ts'
 export { buildDeps } from './wiring.ts'
-export { apiEnvSchema, loadApiConfig, loadSweeperConfig, sweeperEnvSchema, type ApiConfig } from './config.ts'
+export { apiEnvSchema, dispatchesToHosts, loadApiConfig, loadSweeperConfig, sweeperEnvSchema, type ApiConfig } from './config.ts'
 export { startLocalWebhooks, type LocalWebhooksOptions } from './webhooks/local-runner.ts'
 export { buildWebhookDelivery, type WebhookDelivery, type WebhookDeliveryOptions } from './webhooks/delivery.ts'
 export { createWebhookSender, DELIVERY_TIMEOUT_MS } from './webhooks/sender.ts'
