@@ -48,7 +48,7 @@ describe('POST /v1/links', () => {
     expect(res.status).toBe(201)
     expect(res.headers.get('cache-control')).toBe('no-store')
     const { link, clientToken } = await res.json()
-    expect(link).toMatchObject({ status: 'pending', method: 'qr', phoneNumber: null, qr: null, metadata: { userId: 42 }, pollAfterMs: 500 })
+    expect(link).toMatchObject({ status: 'pending', method: 'qr', phoneNumber: null, qr: null, metadata: { userId: 42 }, pollAfterMs: 250 })
     expect(link.id).toMatch(/^lnk_[0-9a-z]{26}$/)
     expect(clientToken).toMatch(/^lct_/)
     expect(res.headers.get('location')).toBe(`/v1/links/${link.id}`)

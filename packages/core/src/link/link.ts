@@ -104,9 +104,14 @@ function stillValid<T extends { expiresAt: string }>(value: T | null, now: Date)
   return value && Date.parse(value.expiresAt) > now.getTime() ? value : null
 }
 
+/**
+ * When a poller should ask again: soon while the first QR or code is on its way (a warm host shows
+ * it a few hundred milliseconds after the create), every second while a person acts, never once
+ * the status will not change by itself.
+ */
 export function pollAfterMs(status: LinkStatus): number | null {
   if (isFinal(status) || status === 'linked') return null
-  return status === 'pending' || status === 'starting' ? 500 : 1000
+  return status === 'pending' || status === 'starting' ? 250 : 1000
 }
 
 export function toLinkView(link: LinkViewSource, now: Date = new Date()): LinkView {
