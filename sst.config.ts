@@ -12,8 +12,8 @@
  *   WorkerHosts: the warm-host service (WORKER_MODE=host), its count per stage.
  * - Api, Sweeper (one-minute schedule), TaskStopped (EventBridge: a worker task stopped),
  *   WebhookStream (the table's stream subscriber: link events → signed deliveries), WebhookRetry
- *   (one-minute schedule: webhook retries): Lambdas deployed from the bundles `npm run build`
- *   writes, which this config runs first.
+ *   (one-minute schedule: webhook retries): Lambdas deployed from the bundles the Lambda build
+ *   (scripts/build.ts lambda) writes, which this config runs first.
  *
  * Nothing secret is linked: linked values reach the task as plaintext SST_RESOURCE_* variables in
  * the task definition, so only names, ids and ARNs go there. No top-level imports (SST forbids
@@ -33,7 +33,7 @@ export default $config({
     const { createTableInput, tableDefinition } = await import('./packages/core/src/store/table.ts')
     const { RESOURCE_NAMES } = await import('./packages/core/src/runtime-config.ts')
     const { ECS_STARTED_BY } = await import('./packages/core/src/launchers/ecs-names.ts')
-    const { LAMBDA_BUILD_COMMAND, LAMBDA_HANDLER, LAMBDA_OUT_DIR } = await import('./scripts/lambda-bundling.ts')
+    const { LAMBDA_BUILD_ARGS, LAMBDA_HANDLER, LAMBDA_OUT_DIR } = await import('./scripts/lambda-bundling.ts')
     const { execFileSync } = await import('node:child_process')
     const { join } = await import('node:path')
     const prod = $app.stage === 'prod'
@@ -89,14 +89,17 @@ export default $config({
     // ---- Permissions: every role gets exactly the calls its code makes, nothing SST would add by
     // linking (a linked Dynamo grants dynamodb:* on the table and its backups and streams; a linked
     // Task grants ecs:*; SST's task role adds ECS Exec's ssmmessages:*). So links carry names only
-    // (sst.Linkable without `include`) and each role's statements are written out here; check:infra
-    // asserts them exactly.
+    // (sst.Linkable without `include`) and each role's statements are written out here. The tests
+    // assert them exactly, and derive from each shipped bundle the AWS calls its code can make: a
+    // grant nothing calls, or a call without its grant, fails (test/infra/iam.test.ts).
     type Statement = { actions: string[]; resources: $util.Input<string>[]; conditions?: { test: string; variable: string; values: $util.Input<string>[] }[] }
-    const tableItems: Statement = {
-      // Item-level only, on the table and its indexes: no Scan, no table, backup, stream or TTL calls.
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'],
-      resources: [table.arn, $interpolate`${table.arn}/index/*`],
-    }
+    // Item-level calls on the table, and Query on its indexes too: no Scan, no table, backup, stream
+    // or TTL calls. A transaction needs the action of each kind of item in it (Put and Update here:
+    // no ConditionCheck, no Delete); BatchWriteItem is how credentials are erased.
+    const tableCalls = (...actions: ('GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem')[]): Statement[] => [
+      { actions: actions.filter((a) => a !== 'Query').map((a) => `dynamodb:${a}`), resources: [table.arn] },
+      ...(actions.includes('Query') ? [{ actions: ['dynamodb:Query'], resources: [table.arn, $interpolate`${table.arn}/index/*`] }] : []),
+    ]
     // Data keys are bound to their link by the encryption context {linkId}: a call without it, or with
     // any other key in it, is refused (the key provider always sends exactly that context).
     const dataKeyCalls = (actions: string[]): Statement => ({
@@ -131,8 +134,12 @@ export default $config({
       })
 
     // The worker parses untrusted WhatsApp traffic: it may read and write items and wrap/unwrap data
-    // keys, and nothing else (its residual reach is in docs/deploy.md).
-    const workerStatements = [tableItems, dataKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])]
+    // keys, and nothing else (its residual reach is in docs/deploy.md). Its auth state is read and
+    // written in batches; it deletes its host item (on drain) and a logout request it finished.
+    const workerStatements = [
+      ...tableCalls('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'),
+      dataKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt']),
+    ]
     const workerRole = new aws.iam.Role('WorkerTaskRole', {
       description: `wa-link-broker ${$app.stage}: the link worker (Fargate task and warm hosts)`,
       assumeRolePolicy: $jsonStringify({
@@ -176,11 +183,16 @@ export default $config({
     // ---- Warm worker hosts (WORKER_MODE=host): long-lived workers, same image and role as the task,
     // that take new links at once; when none has room, the API RunTasks one more host from the task
     // above (WORKER_MODE=host + LINK_ID overrides). The count is per stage (prod 1, others 0) unless
-    // WARM_WORKERS is set when deploying; the API reads the same number. ECS gives a stopping host
-    // 120 s (Fargate's most) between SIGTERM and SIGKILL to hand its links over.
+    // WARM_WORKERS is set when deploying. With 0, links each get a one-shot task, unless
+    // OVERFLOW_HOSTS=1 is set when deploying: then a link with no host starts one, which stays 5
+    // minutes for the next ones (no floor, no idle cost). The functions that dispatch are told both.
+    // ECS gives a stopping host 120 s (Fargate's most) between SIGTERM and SIGKILL to hand its links over.
     const warmSetting = process.env.WARM_WORKERS ?? (prod ? '1' : '0')
     if (!/^\d+$/.test(warmSetting)) throw new Error(`Invalid configuration: WARM_WORKERS: must be a whole number of hosts (0 or more), not "${warmSetting}"`)
     const warmWorkers = Number(warmSetting)
+    const overflowHosts = process.env.OVERFLOW_HOSTS?.trim() || '0'
+    if (!/^[01]$/.test(overflowHosts)) throw new Error(`Invalid configuration: OVERFLOW_HOSTS: must be 0 or 1, not "${overflowHosts}"`)
+    const dispatchEnv = { WARM_WORKERS: String(warmWorkers), OVERFLOW_HOSTS: overflowHosts }
     new sst.aws.Service('WorkerHosts', {
       cluster,
       architecture: 'arm64',
@@ -219,12 +231,12 @@ export default $config({
       { actions: ['ecs:DescribeTasks', 'ecs:StopTask'], resources: [clusterTasks] },
     ]
 
-    // ---- Lambda code: what ships is what check:infra invokes. The build `npm run build` runs (one
-    // directory per LAMBDA_ENTRIES name) runs here, before any Function, so a deploy can never ship
-    // a stale dist; SST then deploys each directory as it is (`bundle`: no SST bundler, no SST
-    // banner), adding only its encrypted link file, resource.enc.
-    const [command, ...args] = LAMBDA_BUILD_COMMAND
-    execFileSync(command, args, { cwd: $cli.paths.root, stdio: 'inherit' })
+    // ---- Lambda code: what ships is what the tests invoke. The Lambda build (buildLambda()'s
+    // defaults, one directory per LAMBDA_ENTRIES name; the tests run this same recorded command) runs
+    // here, before any Function, so a deploy can never ship a stale dist; SST then deploys each
+    // directory as it is (`bundle`: no SST bundler, no SST banner), adding only its encrypted link
+    // file, resource.enc.
+    execFileSync(process.execPath, [...LAMBDA_BUILD_ARGS], { cwd: $cli.paths.root, stdio: 'inherit' })
     const shipped = (name: string) => ({ bundle: join($cli.paths.root, LAMBDA_OUT_DIR, name), handler: LAMBDA_HANDLER })
 
     // ---- API: the Hono app on Lambda with a function URL.
@@ -238,9 +250,16 @@ export default $config({
       // Access-Control-Allow-Origin.
       url: { cors: false },
       link: [tableLink, workerLaunch, dataKey],
-      // Credentials export (Decrypt); the webhook secret, created on first read and on rotation.
-      permissions: [tableItems, ...startWorkers, dataKeyCalls(['kms:Decrypt']), secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])],
-      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn, WARM_WORKERS: String(warmWorkers) },
+      // DynamoDB: BatchGetItem prunes the tenant's links in progress; a cancel erases credentials
+      // (BatchWriteItem); a repeated DELETE of a logout whose link is no longer linked deletes the
+      // request. KMS: credentials export (Decrypt); the webhook secret, created on first read and on rotation.
+      permissions: [
+        ...tableCalls('GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'),
+        ...startWorkers,
+        dataKeyCalls(['kms:Decrypt']),
+        secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt']),
+      ],
+      environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn, ...dispatchEnv },
     })
 
     // ---- Sweeper: marks links whose worker died and stops workers that outlive their link; once a minute.
@@ -253,9 +272,11 @@ export default $config({
         memory: '256 MB',
         timeout: '50 seconds',
         link: [tableLink, workerLaunch],
-        // startWorkers: a logout whose worker died is sent again, to a new task when no warm host has room.
-        permissions: [tableItems, ...stopOrphans, ...startWorkers],
-        environment: { TABLE_NAME: table.name, WARM_WORKERS: String(warmWorkers) },
+        // It updates and erases (BatchWriteItem), never creates; it deletes the logout requests it
+        // settles. startWorkers: a logout whose worker died is sent again, to a new task when no
+        // warm host has room.
+        permissions: [...tableCalls('GetItem', 'Query', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'), ...stopOrphans, ...startWorkers],
+        environment: { TABLE_NAME: table.name, ...dispatchEnv },
       },
     })
 
@@ -270,9 +291,11 @@ export default $config({
       memory: '256 MB',
       timeout: '30 seconds',
       link: [tableLink],
-      permissions: [tableItems],
+      // Updates links and host items, erases the credentials of links it ends (BatchWriteItem),
+      // deletes the stopped host's item and the logout requests it settles; never creates one.
+      permissions: tableCalls('GetItem', 'Query', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'),
       // A stopped host's links are handed to live warm hosts (a write to their HOST# items; no RunTask).
-      environment: { TABLE_NAME: table.name, WARM_WORKERS: String(warmWorkers) },
+      environment: { TABLE_NAME: table.name, ...dispatchEnv },
     })
     const stoppedRule = new aws.cloudwatch.EventRule('WorkerTaskStopped', {
       description: `wa-link-broker ${$app.stage}: a worker task stopped`,
@@ -309,7 +332,8 @@ export default $config({
       // A run starts no attempt after 40 s (DEFAULT_BUDGET_MS); one attempt takes at most 10 s.
       timeout: '60 seconds' as const,
       link: [tableLink, dataKey],
-      permissions: [tableItems, secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])],
+      // Events and queue items are put and updated, never deleted (TTL removes them), never in batches.
+      permissions: [...tableCalls('GetItem', 'Query', 'PutItem', 'UpdateItem'), secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])],
       environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
     }
     table.subscribe(

@@ -1,15 +1,17 @@
 /**
  * Bundles for deployment with esbuild.
  *
- *   npm run build                      -> dist/lambda/<name>/index.mjs for each LAMBDA_ENTRIES: the AWS SDK's hot path
- *                                         bundled, its lazily loaded credential providers left to the
- *                                         nodejs22.x runtime (--sdk=hot, the default; see docs/deploy.md)
- *   tsx scripts/build.ts lambda --sdk=external|bundle  -> the other two options, for comparison
- *   tsx scripts/build.ts worker        -> dist/worker/main.mjs (everything but Baileys, which stays an
- *                                         npm package, installed by `npm ci --omit=dev` in the image)
+ *   node --import tsx scripts/build.ts lambda  -> dist/lambda/<name>/index.mjs for each LAMBDA_ENTRIES:
+ *                                     buildLambda() with its defaults (the AWS SDK's hot path bundled,
+ *                                     its lazily loaded credential providers left to the nodejs22.x
+ *                                     runtime; see docs/deploy.md). `npm run build` is this command.
+ *   node --import tsx scripts/build.ts worker  -> dist/worker/main.mjs (everything but Baileys, which
+ *                                     stays an npm package, installed by the image's runtime stage)
  *
- * sst.config.ts runs `npm run build` itself and deploys these directories as they are (SST `bundle`),
- * so what ships is what check:infra invokes. Shared constants live in ./lambda-bundling.ts.
+ * The command line takes no options: sst.config.ts runs exactly LAMBDA_BUILD_ARGS (./lambda-bundling.ts)
+ * and deploys the directories as they are (SST `bundle`), and the shipped-bundle tests run the command
+ * the config ran, so what ships can only be buildLambda()'s defaults. The other SDK placements are
+ * built by bench:lambda, through buildLambda({ sdk }), for comparison only.
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
 import { readFileSync, rmSync, statSync } from 'node:fs'
@@ -124,20 +126,16 @@ const common: BuildOptions = {
   mainFields: ['module', 'main'],
 }
 
+const TARGETS = { lambda: () => buildLambda(), worker: async () => [await buildWorker()] }
+
 async function main() {
-  const args = process.argv.slice(2)
-  const target = args.find((a) => !a.startsWith('--')) ?? 'lambda'
-  const sdk = (args.find((a) => a.startsWith('--sdk='))?.slice('--sdk='.length) ?? 'hot') as SdkMode
-  if (!(sdk in SDK_EXTERNALS)) throw new Error(`--sdk must be one of ${Object.keys(SDK_EXTERNALS).join(', ')}`)
-  const outDir = args.find((a) => a.startsWith('--out='))?.slice('--out='.length)
-  if (target === 'worker') {
-    const b = await buildWorker({ outDir })
-    console.log(`${b.name}: ${(b.bytes / 1024).toFixed(1)} KB -> ${b.file}`)
-    return
+  const [target, ...extra] = process.argv.slice(2)
+  if (!(target in TARGETS) || extra.length > 0) {
+    throw new Error(
+      `usage: scripts/build.ts ${Object.keys(TARGETS).join('|')} (no options: what deploys is buildLambda()'s defaults; npm run bench:lambda compares other SDK placements)`,
+    )
   }
-  for (const b of await buildLambda({ sdk, outDir })) {
-    console.log(`${b.name}: ${(b.bytes / 1024).toFixed(1)} KB (AWS SDK: ${sdk}) -> ${b.file}`)
-  }
+  for (const b of await TARGETS[target as keyof typeof TARGETS]()) console.log(`${b.name}: ${(b.bytes / 1024).toFixed(1)} KB -> ${b.file}`)
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -26,12 +26,18 @@ export const LAZY_SDK_PARTS = [
 
 
 /**
- * Where `npm run build` writes each Lambda's bundle: `dist/lambda/<name>/index.mjs`, one directory
+ * Where the Lambda build writes each Lambda's bundle: `dist/lambda/<name>/index.mjs`, one directory
  * per function. SST deploys a directory as it is (`bundle`): it zips every file in it after
  * writing the function's encrypted links (`resource.enc`) there, and adds no banner of its own.
  */
 export const LAMBDA_OUT_DIR = 'dist/lambda'
 /** The handler inside each bundle directory. */
 export const LAMBDA_HANDLER = 'index.handler'
-/** What sst.config.ts runs before it declares a Function: the same build CI tests (package.json "build"). */
-export const LAMBDA_BUILD_COMMAND = ['npm', 'run', 'build'] as const
+/**
+ * What sst.config.ts runs (with the Node that evaluates it, in the repo root) before it declares a
+ * Function: scripts/build.ts's `lambda` target, which takes no options and calls buildLambda() with
+ * its defaults. Not `npm run build`: a package.json script could say anything. The repo's own tsx and
+ * esbuild do the work (the config itself runs inside .sst/platform, beside SST's older esbuild), and
+ * the shipped-bundle tests run this same recorded command. package.json's "build" is this, spelled out.
+ */
+export const LAMBDA_BUILD_ARGS = ['--import', 'tsx', 'scripts/build.ts', 'lambda'] as const

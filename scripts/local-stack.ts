@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '@wa-link-broker/core/logger'
 import { settleStoppedTask } from '@wa-link-broker/core/settle'
 import { createDocumentClient, ensureTable, LinkStore, LogoutRequests } from '@wa-link-broker/core/store'
 import { sweepLogouts, sweepStaleLinks } from '@wa-link-broker/core/sweeper'
-import { buildDeps, createApp, LOCAL_DEV_TENANT, startLocalWebhooks, type LocalWebhooksOptions } from '@wa-link-broker/functions'
+import { buildDeps, createApp, dispatchesToHosts, LOCAL_DEV_TENANT, startLocalWebhooks, type LocalWebhooksOptions } from '@wa-link-broker/functions'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
@@ -37,6 +37,8 @@ export interface LocalStackOptions {
    * more hosts started on demand. 0: no hosts, one worker process per link (WARM_WORKERS=0). Default 1.
    */
   warmWorkers?: number
+  /** With no warm host (warmWorkers 0), still start a host for a link, which stays for the next (OVERFLOW_HOSTS=1). */
+  overflowHosts?: boolean
   /**
    * Settle a worker's links as soon as its process exits (default true), as ECS's "task stopped"
    * event does in AWS. Tests turn it off to see the hosts' own peer sweep do it alone.
@@ -101,7 +103,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     onExit: (worker) => onWorkerExit(worker),
   })
   // The one dispatch path, as in AWS: warm hosts first, else one more host (here a child process).
-  const dispatcher = new LinkDispatcher({ registry, launcher, warm: warmWorkers > 0, logger: launcherLog })
+  const dispatcher = new LinkDispatcher({ registry, launcher, warm: dispatchesToHosts(warmWorkers, options.overflowHosts ?? false), logger: launcherLog })
   let lastWarmStart = 0
   const startWarmHost = () => {
     lastWarmStart = Date.now()

@@ -87,6 +87,7 @@ async function main(log: Logger) {
     simulatorControlUrl: config.SIM_CONTROL_URL,
     limits: { createPerMinute: config.CREATE_LIMIT_PER_MINUTE, activeLinks: config.ACTIVE_LINK_LIMIT },
     warmWorkers: config.WARM_WORKERS,
+    overflowHosts: config.OVERFLOW_HOSTS === 1,
     webhooks: { schedule: config.WEBHOOK_RETRY_SCHEDULE_MS },
     logger: createLogger({ name: 'api', level: config.LOG_LEVEL }, destination),
   })
@@ -113,7 +114,7 @@ async function main(log: Logger) {
       `  DynamoDB Local:         ${dynamo.endpoint}`,
       `  Docs:                   ${url}/docs`,
       `  Workers connect to:     ${config.WA_WS_URL ?? "WhatsApp (Baileys' default URL)"}`,
-      `  Workers:                ${config.WARM_WORKERS ? `${config.WARM_WORKERS} warm host(s) kept running, more started when they are full (WARM_WORKERS)` : 'one process per link (WARM_WORKERS=0)'}`,
+      `  Workers:                ${config.WARM_WORKERS ? `${config.WARM_WORKERS} warm host(s) kept running, more started when they are full (WARM_WORKERS)` : config.OVERFLOW_HOSTS ? 'no warm host: one started for a link when none has room, kept 5 minutes (WARM_WORKERS=0, OVERFLOW_HOSTS=1)' : 'one process per link (WARM_WORKERS=0)'}`,
       '',
       '  Try:',
       `  curl -s -X POST ${url}/v1/links -H "Authorization: Bearer ${stack.apiKey}" -H "Content-Type: application/json" -d '{"method":"qr"}'`,

@@ -22,6 +22,15 @@ describe('configuration of the API and the sweeper', () => {
     expect(() => loadSweeperConfig({ LOG_LEVEL: 'loud' })).toThrow('Invalid configuration: LOG_LEVEL: must be one of')
   })
 
+  it('links go to hosts with a warm floor or with OVERFLOW_HOSTS=1, otherwise each to a one-shot worker', () => {
+    expect(loadApiConfig({}).warmWorkers).toBe(true)
+    expect(loadApiConfig({ WARM_WORKERS: '0' }).warmWorkers).toBe(false)
+    expect(loadApiConfig({ WARM_WORKERS: '0', OVERFLOW_HOSTS: '1' }).warmWorkers).toBe(true)
+    expect(loadSweeperConfig({ WARM_WORKERS: '0', OVERFLOW_HOSTS: '1' }).warmWorkers).toBe(true)
+    expect(loadSweeperConfig({ WARM_WORKERS: '0', OVERFLOW_HOSTS: '0' }).warmWorkers).toBe(false)
+    expect(() => loadApiConfig({ OVERFLOW_HOSTS: 'yes' })).toThrow('Invalid configuration: OVERFLOW_HOSTS: must be a whole number from 0 to 1')
+  })
+
   it('a typo in CREATE_LIMIT_PER_MINUTE fails the API Lambda at its cold start, naming the variable (not every POST with a 500)', () => {
     const ok = coldStart('lambda.ts', {})
     expect(ok.stdout).toContain('loaded')

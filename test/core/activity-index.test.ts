@@ -8,13 +8,13 @@ import { createTestTable } from '../support/store.ts'
 
 /** Every DynamoDB call's consumed capacity, per table and index, as DynamoDB Local reports it. */
 function recordCapacity(doc: DynamoDBDocumentClient) {
-  const consumed: { command: string; indexes: Record<string, number> }[] = []
+  const consumed: { command: string; table: number; indexes: Record<string, number> }[] = []
   doc.middlewareStack.add(
     (next, context) => async (args) => {
       ;(args.input as Record<string, unknown>).ReturnConsumedCapacity = 'INDEXES'
       const out = await next(args)
-      const cc = (out.output as { ConsumedCapacity?: { GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }> } }).ConsumedCapacity
-      if (cc) consumed.push({ command: context.commandName!, indexes: Object.fromEntries(Object.entries(cc.GlobalSecondaryIndexes ?? {}).map(([k, v]) => [k, v.CapacityUnits ?? 0])) })
+      const cc = (out.output as { ConsumedCapacity?: { Table?: { CapacityUnits?: number }; GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }> } }).ConsumedCapacity
+      if (cc) consumed.push({ command: context.commandName!, table: cc.Table?.CapacityUnits ?? 0, indexes: Object.fromEntries(Object.entries(cc.GlobalSecondaryIndexes ?? {}).map(([k, v]) => [k, v.CapacityUnits ?? 0])) })
       return out
     },
     { step: 'initialize', name: 'recordCapacity' },
@@ -154,6 +154,25 @@ describe('LinkStore.heartbeat', () => {
     expect(beaten.heartbeatAt! > withQr.heartbeatAt!).toBe(true)
     expect(beaten).toMatchObject({ version: withQr.version, updatedAt: withQr.updatedAt, status: 'awaiting_scan', qr: withQr.qr })
     expect(await store.get(link.id)).toEqual(beaten)
+  })
+
+  it('costs the item’s size on the table (2 WRU once it holds a real QR) and 2 on the activity index: the figures docs/deploy.md uses', async () => {
+    // A link as a deployed worker holds it while waiting for a scan: metadata, a webhook and a
+    // redirect URL, one client token, its task ARN and worker id, and a QR of WhatsApp's length.
+    const link = newLink('pending', {
+      metadata: { orderId: 'ord_12345', userId: 'usr_67890' }, webhookUrl: 'https://example.com/hooks/whatsapp', redirectUrl: 'https://example.com/done',
+      clientTokenHashes: [randomBytes(32).toString('hex')],
+    })
+    await store.create(link)
+    const claimed = await store.claim(link.id, ['pending'], 'starting', { workerId: randomBytes(16).toString('hex') })
+    await store.recordTask(link.id, `arn:aws:ecs:us-east-1:111122223333:task/wa-link-broker-prod-ClusterCluster-abcdefgh/${randomBytes(16).toString('hex')}`)
+    await store.heartbeat(link.id, { fence: claimed.leaseToken })
+    expect(consumed.at(-1)).toMatchObject({ table: 1, indexes: { [T.activityIndex.name]: 2 } })
+    const key = () => randomBytes(32).toString('base64')
+    const qr = `2@${randomBytes(66).toString('base64')},${key()},${key()},${key()}` // ref, noise key, identity key, adv secret: 225 characters
+    await store.update(link.id, { from: ['starting'], to: 'awaiting_scan', fence: claimed.leaseToken, patch: { qr: { value: qr, sequence: 1, expiresAt: ago(-60_000) } } })
+    await store.heartbeat(link.id, { fence: claimed.leaseToken })
+    expect(consumed.at(-1)).toEqual({ command: 'UpdateItemCommand', table: 2, indexes: { [T.activityIndex.name]: 2 } })
   })
 
   it('is refused once the lease moved on or the link ended', async () => {

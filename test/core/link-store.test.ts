@@ -96,3 +96,40 @@ describe('LinkStore conditional writes', () => {
     expect(ttl).toBeLessThan(Date.now() / 1000 + 8 * 24 * 3600)
   })
 })
+
+describe('LinkStore.addClientTokenHash', () => {
+  const KEEP = 10
+
+  it('keeps the first hash and the latest KEEP − 1, in order', async () => {
+    const link = newLink('pending', { clientTokenHashes: ['first'] })
+    await store.create(link)
+    for (let i = 0; i < 15; i++) await store.addClientTokenHash(link.id, `h${i}`, KEEP)
+    expect((await store.get(link.id))!.clientTokenHashes).toEqual(['first', ...Array.from({ length: KEEP - 1 }, (_, i) => `h${i + 6}`)])
+  })
+
+  it('loses no hash and fails no caller when many add at once (no retry budget to run out of)', async () => {
+    const link = newLink('pending', { clientTokenHashes: ['first'] })
+    await store.create(link)
+    const added = Array.from({ length: KEEP - 1 }, (_, i) => `c${i}`)
+    // Every round: KEEP − 1 concurrent additions, each must succeed and all must be kept.
+    for (let round = 0; round < 3; round++) {
+      const hashes = added.map((h) => `${h}-${round}`)
+      await Promise.all(hashes.map((h) => store.addClientTokenHash(link.id, h, KEEP)))
+      const stored = (await store.get(link.id))!.clientTokenHashes
+      expect(stored[0]).toBe('first')
+      expect(stored.slice(1).sort()).toEqual(hashes.sort())
+    }
+    // More at once than fit: all succeed, the first stays, the list ends at exactly KEEP.
+    await Promise.all(Array.from({ length: 30 }, (_, i) => store.addClientTokenHash(link.id, `burst${i}`, KEEP)))
+    const stored = (await store.get(link.id))!.clientTokenHashes
+    expect(stored).toHaveLength(KEEP)
+    expect(stored[0]).toBe('first')
+    expect(stored.slice(1).every((h) => h.startsWith('burst'))).toBe(true)
+  })
+
+  it('is NotFound for a link that does not exist, and creates nothing', async () => {
+    const id = newLinkId()
+    await expect(store.addClientTokenHash(id, 'h', KEEP)).rejects.toMatchObject({ name: 'NotFoundError' })
+    expect(await store.get(id)).toBeNull()
+  })
+})

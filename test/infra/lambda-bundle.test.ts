@@ -1,7 +1,6 @@
-import { mkdtempSync } from 'node:fs'
-import { build, type Metafile } from 'esbuild'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -12,24 +11,33 @@ import { newLinkId } from '@wa-link-broker/core/link'
 import { LinkStore } from '@wa-link-broker/core/store'
 import { WebhookEventStore } from '@wa-link-broker/core/webhooks'
 import { createStreamsClient } from '@wa-link-broker/core/webhooks/stream-reader'
-import { buildLambda, LAMBDA_ENTRIES, type BuiltBundle } from '../../scripts/build.ts'
+import { LAMBDA_ENTRIES } from '../../scripts/build.ts'
 import { startAwsJsonServer } from '../fixtures/aws-json-server.ts'
 import { taskStoppedEvent } from '../fixtures/ecs-events.ts'
 import { envOf, startFakeEcs } from '../fixtures/fake-ecs.ts'
 import { createTestTable } from '../support/store.ts'
 import { CRON_V2_EVENT, filesIn, functionUrlEvent, invokeShipped, packageLikeSst, withSstBanner } from './shipped-lambda.ts'
+import { LAMBDA_BUILD_ARGS } from '../../scripts/lambda-bundling.ts'
+import { deployedBundles, evaluateSstConfig, isLambdaBuild, readConfigSource, ROOT } from './sst-shape.ts'
 
 /**
- * The deployed Lambda code is the output of `npm run build` (sst.config.ts runs it and deploys each
- * directory with `bundle`). Here the same build runs, each directory is packaged as SST packages it,
- * and its handler is imported and invoked in a fresh process with the events AWS sends.
+ * The deployed Lambda code is what sst.config.ts's own build writes into the directories its
+ * functions deploy (`bundle`). So here the config is evaluated, the build command it ran is run
+ * for real, exactly as recorded (the Node running it, its arguments, the repo root), and each
+ * function's `bundle` directory is packaged as SST packages it, imported and invoked in a fresh
+ * process with the events AWS sends. Whatever the config's build does, this tests its output.
  */
-let bundles: Record<string, BuiltBundle>
-const dirOf = (name: string) => join(bundles[name].file, '..')
+let dirs: Record<string, string>
+const dirOf = (name: keyof typeof LAMBDA_ENTRIES) => dirs[name]
 
 beforeAll(async () => {
-  bundles = Object.fromEntries((await buildLambda({ outDir: mkdtempSync(join(tmpdir(), 'lambda-')) })).map((b) => [b.name, b]))
-}, 120_000)
+  const ev = await evaluateSstConfig(readConfigSource())
+  const [build, ...more] = ev.commands.filter(isLambdaBuild)
+  expect(build && more.length === 0, 'sst.config.ts runs the Lambda build once').toBe(true)
+  const run = spawnSync(build.file, build.args, { ...build.options, stdio: 'pipe', encoding: 'utf8' })
+  expect(run.status, run.stderr).toBe(0)
+  dirs = Object.fromEntries(Object.values(deployedBundles(ev)).map((dir) => [basename(dir), dir]))
+}, 180_000)
 
 const TASK_LINK = {
   cluster: 'arn:aws:ecs:us-east-1:111122223333:cluster/wa-link-broker-ci-ClusterCluster-abc',
@@ -41,36 +49,26 @@ const TASK_LINK = {
   type: 'sst.sst.Linkable',
 }
 
-/**
- * What a Lambda must never load, named by what esbuild read for the bundle (every input file and
- * what each imports, kept or dropped): Baileys (a worker's, ~4 MB with its WASM bridge) and
- * child_process (the local launcher's). Each Lambda imports only the core subpaths it uses.
- */
-function workerOnlyInputs(metafile: Metafile): string[] {
-  const baileys = /(^|\/)node_modules\/(baileys|libsignal|whatsapp-rust-bridge|music-metadata)\//
-  const found = Object.entries(metafile.inputs).flatMap(([input, { imports }]) => [
-    ...(baileys.test(input) ? [input] : []),
-    ...imports.filter((i) => /^(node:)?child_process$|^baileys(\/|$)/.test(i.path)).map((i) => `${input} → ${i.path}`),
-  ])
-  return [...new Set(found)]
-}
-
-describe('the Lambda bundles hold no worker code', () => {
-  it('no Baileys and no child_process among any bundle’s inputs', () => {
-    for (const [name, bundle] of Object.entries(bundles)) expect({ name, inputs: workerOnlyInputs(bundle.metafile) }).toEqual({ name, inputs: [] })
-  })
-
-  it('the check sees them where they are: the worker’s Baileys state and the local launcher', async () => {
-    const metafileOf = async (entry: string) => (await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent' })).metafile
-    expect(workerOnlyInputs(await metafileOf('packages/core/src/auth-state/baileys.ts')).some((i) => i.includes('node_modules/baileys/'))).toBe(true)
-    expect(workerOnlyInputs(await metafileOf('packages/core/src/launchers/local-process.ts'))).toContain('packages/core/src/launchers/local-process.ts → node:child_process')
-  }, 60_000)
-})
-
 describe('the build writes one directory per Lambda entry, holding only its bundle', () => {
   it('dist/lambda/<name>/index.mjs for every LAMBDA_ENTRIES name, nothing else (SST zips the whole directory)', () => {
-    expect(Object.keys(bundles).sort()).toEqual(Object.keys(LAMBDA_ENTRIES).sort())
-    for (const name of Object.keys(bundles)) expect(filesIn(dirOf(name))).toEqual(['index.mjs'])
+    expect(Object.keys(dirs).sort()).toEqual(Object.keys(LAMBDA_ENTRIES).sort())
+    for (const dir of Object.values(dirs)) expect(filesIn(dir)).toEqual(['index.mjs'])
+  })
+})
+
+describe('the deploy build has no settings of its own', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', ...args], { cwd: ROOT, encoding: 'utf8' })
+
+  it('refuses any option, so nothing can make it build other than buildLambda()’s defaults', () => {
+    for (const args of [['lambda', '--sdk=external'], ['lambda', '--out=elsewhere'], ['worker', '--out=elsewhere'], [], ['lambdas']]) {
+      const r = cli(...args)
+      expect(r.status, args.join(' ')).not.toBe(0)
+      expect(r.stderr).toMatch(/usage: scripts\/build\.ts lambda\|worker \(no options/)
+    }
+  })
+
+  it('npm run build is the command sst.config.ts runs', () => {
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.build).toBe(`node ${LAMBDA_BUILD_ARGS.join(' ')}`)
   })
 })
 
@@ -127,6 +125,19 @@ describe('the shipped handlers, packaged as SST packages them, against DynamoDB 
     // Logs go to stdout as JSON and carry no secret.
     expect(first.stdout + read.stdout).not.toContain(clientToken)
     expect(first.stdout + read.stdout).not.toContain(key)
+  })
+
+  it('api: with WARM_WORKERS=0 a link gets a one-link task, unless OVERFLOW_HOSTS=1 (then a host for it, which stays)', async () => {
+    const { dir, env } = packageLikeSst(dirOf('api'), links())
+    const create = functionUrlEvent('POST', '/v1/links', { headers: { authorization: `Bearer ${key}` }, body: '{}' })
+    const modeFor = async (dispatch: Record<string, string>) => {
+      const r = await invokeShipped(dir, [create], { ...env, ...endpoints(), ...dispatch })
+      const { link } = JSON.parse((r.results[0] as { value: { body: string } }).value.body)
+      const [task] = ecs.tasksFor(link.id)
+      return envOf(task).WORKER_MODE
+    }
+    expect(await modeFor({ WARM_WORKERS: '0' })).toBe('link')
+    expect(await modeFor({ WARM_WORKERS: '0', OVERFLOW_HOSTS: '1' })).toBe('host')
   })
 
   it('api: the hosted link page at the pageUrl a create answers, its CSP, and its script and style, as deployed', async () => {

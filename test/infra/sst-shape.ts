@@ -6,10 +6,9 @@
  * - `checkSstShape` asserts the recorded resources against core's table definition, the repo's
  *   files (Dockerfile, handler exports) and the linking rules. It returns problems, never throws,
  *   so a test can show that a broken config fails for the right reasons.
- * - `typecheckSstConfig` runs tsc over a config against SST's generated platform types.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -18,10 +17,9 @@ import { createTableInput, tableDefinition } from '../../packages/core/src/store
 import { RESOURCE_NAMES } from '../../packages/core/src/runtime-config.ts'
 import { ECS_STARTED_BY } from '../../packages/core/src/launchers/ecs-names.ts'
 import { LAMBDA_ENTRIES } from '../../scripts/build.ts'
-import { LAMBDA_BUILD_COMMAND, LAMBDA_HANDLER, LAMBDA_OUT_DIR } from '../../scripts/lambda-bundling.ts'
+import { LAMBDA_BUILD_ARGS, LAMBDA_HANDLER, LAMBDA_OUT_DIR } from '../../scripts/lambda-bundling.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
-export const PLATFORM_TYPES = join(ROOT, '.sst/platform/config.d.ts')
 
 export interface Recorded {
   type: string
@@ -311,6 +309,8 @@ const shippedDir = (name: string) => join(ROOT, LAMBDA_OUT_DIR, name)
 
 /** How many warm hosts a stage runs: prod 1, others 0, WARM_WORKERS when set at deploy time. */
 export const expectedWarmWorkers = (stage: string, env: string | undefined) => Number(env ?? (stage === 'prod' ? 1 : 0))
+/** The functions that dispatch links or logouts to workers, and so must know how. */
+export const DISPATCHERS = ['function Api', 'cron Sweeper', 'function TaskStopped']
 
 function checkWarmHosts(ev: Evaluation, one: (type: string, name?: string) => Recorded | undefined): string[] {
   const problems: string[] = []
@@ -318,7 +318,6 @@ function checkWarmHosts(ev: Evaluation, one: (type: string, name?: string) => Re
   const hosts = one('sst.aws.Service', 'WorkerHosts')
   const task = ev.resources.find((r) => r.type === 'sst.aws.Task' && r.name === 'Worker')
   const role = ev.resources.find((r) => r.type === 'aws.iam.Role' && r.name === 'WorkerTaskRole')
-  const api = ev.resources.find((r) => r.type === 'sst.aws.Function' && r.name === 'Api')
   if (!hosts || !task) return problems
   const a = hosts.args
   expect(a.cluster === task.args.cluster, 'warm hosts must run on the worker cluster')
@@ -330,7 +329,11 @@ function checkWarmHosts(ev: Evaluation, one: (type: string, name?: string) => Re
   expect(a.loadBalancer === undefined && a.public === undefined, 'warm hosts take no inbound traffic (no load balancer)')
   const n = expectedWarmWorkers(ev.stage, ev.env.WARM_WORKERS)
   expect(a.scaling?.min === n && a.scaling?.max === n, `warm hosts must be exactly ${n} for this stage, are ${json(a.scaling)}`)
-  expect(api?.args.environment?.WARM_WORKERS === String(n), `the API must be told WARM_WORKERS=${n}, is told ${json(api?.args.environment?.WARM_WORKERS)}`)
+  const dispatch = { WARM_WORKERS: String(n), OVERFLOW_HOSTS: ev.env.OVERFLOW_HOSTS ?? '0' }
+  for (const f of lambdaFunctions(ev).filter((f) => DISPATCHERS.includes(f.what))) {
+    const told = { WARM_WORKERS: f.args.environment?.WARM_WORKERS, OVERFLOW_HOSTS: f.args.environment?.OVERFLOW_HOSTS }
+    expect(same(told, dispatch), `${f.what} must be told ${json(dispatch)} (how links reach workers), is told ${json(told)}`)
+  }
   const transformed: any = { containerDefinitions: JSON.stringify([{ name: 'WorkerHosts', image: 'x' }]) }
   const g = globalThis as any
   const saved = g.$output
@@ -422,16 +425,26 @@ function lambdaFunctions(ev: Evaluation): { what: string; index: number; args: a
   })
 }
 
+/** Each Lambda function (by what it is, e.g. "function Api") → the bundle directory it deploys. */
+export function deployedBundles(ev: Evaluation): Record<string, string> {
+  return Object.fromEntries(lambdaFunctions(ev).map((f) => [f.what, f.args.bundle]))
+}
+
+/** The Lambda build the config runs: the Node evaluating it, with LAMBDA_BUILD_ARGS. */
+export const isLambdaBuild = (c: RecordedCommand) => c.file === process.execPath && same(c.args, LAMBDA_BUILD_ARGS)
+
 /**
- * What ships is what is tested: the config runs `npm run build` once, before any function exists,
- * and every function deploys one LAMBDA_ENTRIES bundle directory as it is (`bundle` + the bundle's
- * own handler), on nodejs22.x arm64; every entry is deployed exactly once.
+ * What ships is what is tested: the config runs the Lambda build (LAMBDA_BUILD_ARGS) once, before
+ * any function exists, and nothing else; every function deploys one LAMBDA_ENTRIES bundle directory
+ * as it is (`bundle` + the bundle's own handler), on nodejs22.x arm64; every entry is deployed
+ * exactly once.
  */
 function checkShippedBundles(ev: Evaluation): string[] {
   const problems: string[] = []
-  const builds = ev.commands.filter((c) => [c.file, ...c.args].join(' ') === LAMBDA_BUILD_COMMAND.join(' '))
+  const builds = ev.commands.filter(isLambdaBuild)
   const fns = lambdaFunctions(ev)
-  if (builds.length !== 1) problems.push(`the config must run \`${LAMBDA_BUILD_COMMAND.join(' ')}\` exactly once, ran it ${builds.length} times`)
+  for (const c of ev.commands.filter((c) => !isLambdaBuild(c))) problems.push(`the config runs \`${[c.file, ...c.args].join(' ')}\`: only the Lambda build (node ${LAMBDA_BUILD_ARGS.join(' ')}) may run`)
+  if (builds.length !== 1) problems.push(`the config must run the Lambda build (node ${LAMBDA_BUILD_ARGS.join(' ')}) exactly once, ran it ${builds.length} times`)
   else {
     if (resolve(builds[0].options?.cwd ?? '') !== ROOT) problems.push(`the Lambda build must run in the repo root, ran in ${json(builds[0].options?.cwd)}`)
     const first = Math.min(...fns.map((f) => f.index))
@@ -501,21 +514,6 @@ function plaintextSecrets(what: string, environment: Record<string, unknown> | u
   return Object.keys(environment ?? {})
     .filter((k) => /SECRET|PASSWORD|TOKEN|PRIVATE|API_KEY|MASTER_KEY|DATA_KEY$/i.test(k))
     .map((k) => `${what} environment must not carry secret material (${k}); use KMS/SSM`)
-}
-
-/** tsc over a config source against .sst/platform types; returns tsc's output, '' when clean. */
-export function typecheckSstConfig(source: string): { ok: boolean; output: string } {
-  const dir = join(ROOT, '.sst', 'check', `c${process.pid}-${Date.now()}`)
-  mkdirSync(dir, { recursive: true })
-  const rewritten = source
-    .replace('./.sst/platform/config.d.ts', '../../platform/config.d.ts')
-    .replaceAll("'./packages/", "'../../../packages/")
-    .replaceAll("'./scripts/", "'../../../scripts/")
-  writeFileSync(join(dir, 'sst.config.ts'), rewritten)
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../../tsconfig.sst.json', files: ['sst.config.ts'] }))
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' })
-  spawnSync('rm', ['-rf', dir])
-  return { ok: r.status === 0, output: (r.stdout + r.stderr).trim() }
 }
 
 export const readConfigSource = () => readFileSync(join(ROOT, 'sst.config.ts'), 'utf8')

@@ -4,10 +4,17 @@ import type { KeySource } from '@wa-link-broker/core/crypto'
 import { DEFAULT_TENANT_LIMITS, type TenantLimits } from '@wa-link-broker/core/link'
 
 /**
- * `WARM_WORKERS`: warm worker hosts (0 = none: one worker task per link, as before hosts). The API
- * and the sweeper only need to know whether hosts are in use; how many run is the ECS service's size.
+ * How links reach workers. `WARM_WORKERS`: warm worker hosts (0 = none); how many run is the ECS
+ * service's size (or npm start's), the functions only need to know whether hosts are in use.
+ * `OVERFLOW_HOSTS=1`: hosts without a warm floor: a link no host has room for starts one
+ * (`WORKER_MODE=host`), which serves the next links too and exits after `WORKER_IDLE_EXIT_MS` idle.
+ * Neither: one worker task per link, as before hosts (`WARM_WORKERS=0` behaves as it always did).
  */
-const warmWorkersShape = { WARM_WORKERS: envInt(1, { min: 0 }) }
+const warmWorkersShape = { WARM_WORKERS: envInt(1, { min: 0 }), OVERFLOW_HOSTS: envInt(0, { min: 0, max: 1 }) }
+
+/** The one decision: links go to hosts (warm ones, else one more), or each to a one-shot worker. */
+export const dispatchesToHosts = (warmWorkers: number, overflowHosts: boolean): boolean => warmWorkers > 0 || overflowHosts
+const hostsIn = (parsed: { WARM_WORKERS: number; OVERFLOW_HOSTS: number }) => dispatchesToHosts(parsed.WARM_WORKERS, parsed.OVERFLOW_HOSTS === 1)
 
 /** The API's environment (the Lambda, and the API inside `npm start`). */
 export const apiEnvSchema = z.object({
@@ -27,7 +34,7 @@ export interface ApiConfig {
   keySource: KeySource
   logLevel: z.output<typeof apiEnvSchema>['LOG_LEVEL']
   limits: TenantLimits
-  /** Dispatch to warm hosts (false: WARM_WORKERS=0). */
+  /** Dispatch to hosts (false: WARM_WORKERS=0 without OVERFLOW_HOSTS=1, one task per link). */
   warmWorkers: boolean
 }
 
@@ -39,13 +46,13 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     keySource: parsed,
     logLevel: parsed.LOG_LEVEL,
     limits: { createPerMinute: parsed.CREATE_LIMIT_PER_MINUTE, activeLinks: parsed.ACTIVE_LINK_LIMIT },
-    warmWorkers: parsed.WARM_WORKERS > 0,
+    warmWorkers: hostsIn(parsed),
   }
 }
 
 export function loadSweeperConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = parseEnv(sweeperEnvSchema, env)
-  return { runtime: resolveRuntimeConfig(parsed), keySource: parsed, logLevel: parsed.LOG_LEVEL, warmWorkers: parsed.WARM_WORKERS > 0 }
+  return { runtime: resolveRuntimeConfig(parsed), keySource: parsed, logLevel: parsed.LOG_LEVEL, warmWorkers: hostsIn(parsed) }
 }
 
 /** The task-stopped Lambda's environment: the sweeper's (the store, a log level). */

@@ -228,34 +228,48 @@ export class LinkStore {
 
   /**
    * Lets one more client token open the link, keeping at most `keep`: the first one (handed out at
-   * creation) always stays, and the oldest of the later ones makes room. Conditional on the list
-   * read, so concurrent additions never lose one another.
+   * creation) always stays, and the oldest of the later ones makes room. Neither write can conflict
+   * with a concurrent addition, so any number of them at once all succeed and none is lost: the hash
+   * is appended atomically, then the list is trimmed one oldest-later entry at a time, each removal
+   * conditional on the list still being over `keep` (whoever finds it trimmed enough stops).
    */
   async addClientTokenHash(id: string, hash: string, keep: number): Promise<void> {
     const names = { '#hashes': 'clientTokenHashes' }
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: linkKey(id), ProjectionExpression: '#hashes', ExpressionAttributeNames: names, ConsistentRead: true }))
-      const current = res.Item?.clientTokenHashes as string[] | undefined
-      if (!current) throw new NotFoundError()
-      const [first, ...later] = current
-      const next = [first, ...[...later, hash].slice(-(keep - 1))]
+    let length: number
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: linkKey(id),
+          UpdateExpression: 'SET #hashes = list_append(#hashes, :hash)',
+          ConditionExpression: 'attribute_exists(#hashes)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':hash': [hash] },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      )
+      length = (res.Attributes?.clientTokenHashes as string[]).length
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new NotFoundError()
+      throw error
+    }
+    for (; length > keep; length--) {
       try {
         await this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: linkKey(id),
-            UpdateExpression: 'SET #hashes = :next',
-            ConditionExpression: '#hashes = :current',
+            UpdateExpression: 'REMOVE #hashes[1]',
+            ConditionExpression: 'size(#hashes) > :keep',
             ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ':next': next, ':current': current },
+            ExpressionAttributeValues: { ':keep': keep },
           }),
         )
-        return
       } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error
+        if (isConditionalCheckFailed(error)) return // trimmed by a concurrent addition
+        throw error
       }
     }
-    throw new ConflictError('idempotency_conflict', 'Too many concurrent requests with this Idempotency-Key; try again.')
   }
 
   /** Claimed links still in progress whose last heartbeat is older than `before`. */
