@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { unforgivenCharacters } from '@wa-link-broker/core/web-url'
 import { outboundPolicy } from './policy.ts'
 
 /**
@@ -7,8 +8,8 @@ import { outboundPolicy } from './policy.ts'
  * delivery). On one machine (`local`, AppDeps.local): `http://`, `localhost` and IP addresses too.
  */
 export function webhookUrlProblem(value: string, { local }: { local: boolean }): string | null {
-  // The URL parser forgives spaces and control characters; a stored URL must not need forgiving.
-  if (/[\s\x00-\x1f\x7f]/.test(value)) return 'must not contain spaces or control characters'
+  const unforgiven = unforgivenCharacters(value)
+  if (unforgiven) return unforgiven
   let url: URL
   try {
     url = new URL(value)
