@@ -1,7 +1,9 @@
 import { createDecipheriv } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import type { StoreEnv } from './config/env.ts'
+import { z } from 'zod'
+import { envString, envUrl, unsetIfEmpty } from './config/env.ts'
+import { KEY_BYTES } from './crypto/envelope.ts'
 
 /**
  * Where the API, the sweeper and the worker find their table, their ECS task and their KMS key.
@@ -16,7 +18,7 @@ import type { StoreEnv } from './config/env.ts'
  *
  * Locally (no `SST_RESOURCE_App`), everything comes from plain environment variables.
  * Only names, ids and ARNs travel this way; no secret material is linked. Each process parses its
- * variables once (config/env.ts, storeEnvShape) and hands the parsed values here.
+ * variables once (its schema spreads storeEnvShape, below) and hands the parsed values here.
  */
 
 /** The names given to the linked resources in `sst.config.ts`. Both sides import this. */
@@ -28,6 +30,50 @@ export const RESOURCE_NAMES = {
   /** The KMS key (`{ id, arn }`). */
   key: 'DataKey',
 } as const
+
+/** The variable a linked resource reaches a Fargate task in. */
+const sstLink = <N extends string>(name: N) => `SST_RESOURCE_${name}` as const
+
+/**
+ * Where every process finds the table, the worker task and the key that wraps credentials: plain
+ * variables locally, SST's links in AWS (resolveRuntimeConfig reads both from the parsed values).
+ */
+export const storeEnvShape = {
+  TABLE_NAME: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name: 3-255 letters, digits, _ . -').optional()),
+  AWS_REGION: envString(),
+  AWS_DEFAULT_REGION: envString(),
+  DYNAMODB_ENDPOINT: envUrl(['http', 'https']),
+  KMS_KEY_ID: envString(),
+  /** Another KMS endpoint (tests speak the KMS protocol to a local server). */
+  KMS_ENDPOINT: envUrl(['http', 'https']),
+  DATA_KEY: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      // Never echo the value: it is a secret.
+      .refine((value) => Buffer.from(value.trim(), 'base64').length === KEY_BYTES, `must be the base64 encoding of exactly ${KEY_BYTES} bytes`)
+      .optional(),
+  ),
+  DATA_KEY_FILE: envString(),
+  /** How to start a worker task without SST (comma-separated lists; see ecsFromEnv). */
+  ECS_CLUSTER: envString(),
+  ECS_TASK_DEFINITION: envString(),
+  ECS_SUBNETS: envString(),
+  ECS_SECURITY_GROUPS: envString(),
+  ECS_ASSIGN_PUBLIC_IP: envString(),
+  ECS_CONTAINER_NAME: envString(),
+  /** SST's links: JSON per linked resource in a task; an encrypted file (`SST_KEY_FILE`) in a Lambda. */
+  SST_RESOURCE_App: envString(),
+  [sstLink(RESOURCE_NAMES.table)]: envString(),
+  [sstLink(RESOURCE_NAMES.task)]: envString(),
+  [sstLink(RESOURCE_NAMES.key)]: envString(),
+  SST_KEY: envString(),
+  SST_KEY_FILE: envString(),
+  LAMBDA_TASK_ROOT: envString(),
+}
+
+/** The store variables of a process's environment, parsed. */
+export type StoreEnv = z.output<z.ZodObject<typeof storeEnvShape>>
 
 export interface EcsTaskConfig {
   cluster: string

@@ -1,4 +1,3 @@
-import type { Link } from '../link/link.ts'
 import { digestsEqual, randomToken, sha256Hex } from './secrets.ts'
 
 export const CLIENT_TOKEN_PREFIX = 'lct_'
@@ -17,7 +16,7 @@ export function newClientToken(): { token: string; hash: string } {
  * (the final status, without QR, code or credentials) until the item's TTL removes it: an app or the
  * hosted page then shows the real outcome instead of a 404.
  */
-export function clientTokenOpensLink(token: string, link: Link): boolean {
+export function clientTokenOpensLink(token: string, link: { clientTokenHashes: readonly string[] }): boolean {
   const hash = sha256Hex(token)
   // Compare against every hash, with no early exit, so timing says nothing of which matched.
   return link.clientTokenHashes.reduce((found, stored) => digestsEqual(stored, hash) || found, false)

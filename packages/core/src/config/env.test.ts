@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { ConfigError, envInt, envLogLevel, envUrl, parseEnv, storeEnvShape } from './env.ts'
+import { storeEnvShape } from '../runtime-config.ts'
+import { ConfigError, envInt, envLogLevel, envUrl, parseEnv } from './env.ts'
 
 const schema = z.object({ LIMIT: envInt(60), LOG_LEVEL: envLogLevel(), WS: envUrl(['ws', 'wss']), ...storeEnvShape })
 

@@ -1,6 +1,4 @@
 import { z } from 'zod'
-import { KEY_BYTES } from '../crypto/envelope.ts'
-import { RESOURCE_NAMES } from '../runtime-config.ts'
 
 /**
  * Each process (the API, the sweeper, `npm start`, the worker) parses its environment once, at
@@ -20,7 +18,7 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.output<S> 
 }
 
 /** An unset variable and an empty one mean the same: use the default. */
-const unsetIfEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value)
+export const unsetIfEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value)
 
 /** A whole number in [min, max]; unset stays unset. */
 export function envOptionalInt({ min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {}) {
@@ -60,46 +58,3 @@ export function envUrl(schemes: string[]) {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const envLogLevel = () => z.preprocess(unsetIfEmpty, z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'))
 
-/** The variable a linked resource reaches a Fargate task in. */
-const sstLink = <N extends string>(name: N) => `SST_RESOURCE_${name}` as const
-
-/**
- * Where every process finds the table, the worker task and the key that wraps credentials: plain
- * variables locally, SST's links in AWS (resolveRuntimeConfig reads both from the parsed values).
- */
-export const storeEnvShape = {
-  TABLE_NAME: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name: 3-255 letters, digits, _ . -').optional()),
-  AWS_REGION: envString(),
-  AWS_DEFAULT_REGION: envString(),
-  DYNAMODB_ENDPOINT: envUrl(['http', 'https']),
-  KMS_KEY_ID: envString(),
-  /** Another KMS endpoint (tests speak the KMS protocol to a local server). */
-  KMS_ENDPOINT: envUrl(['http', 'https']),
-  DATA_KEY: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      // Never echo the value: it is a secret.
-      .refine((value) => Buffer.from(value.trim(), 'base64').length === KEY_BYTES, `must be the base64 encoding of exactly ${KEY_BYTES} bytes`)
-      .optional(),
-  ),
-  DATA_KEY_FILE: envString(),
-  /** How to start a worker task without SST (comma-separated lists; see runtime-config.ts). */
-  ECS_CLUSTER: envString(),
-  ECS_TASK_DEFINITION: envString(),
-  ECS_SUBNETS: envString(),
-  ECS_SECURITY_GROUPS: envString(),
-  ECS_ASSIGN_PUBLIC_IP: envString(),
-  ECS_CONTAINER_NAME: envString(),
-  /** SST's links: JSON per linked resource in a task; an encrypted file (`SST_KEY_FILE`) in a Lambda. */
-  SST_RESOURCE_App: envString(),
-  [sstLink(RESOURCE_NAMES.table)]: envString(),
-  [sstLink(RESOURCE_NAMES.task)]: envString(),
-  [sstLink(RESOURCE_NAMES.key)]: envString(),
-  SST_KEY: envString(),
-  SST_KEY_FILE: envString(),
-  LAMBDA_TASK_ROOT: envString(),
-}
-
-/** The store variables of a process's environment, parsed. */
-export type StoreEnv = z.output<z.ZodObject<typeof storeEnvShape>>

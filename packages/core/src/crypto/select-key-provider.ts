@@ -1,13 +1,15 @@
 import { KMSClient } from '@aws-sdk/client-kms'
-import type { StoreEnv } from '../config/env.ts'
-import type { ResolvedRuntimeConfig } from '../runtime-config.ts'
 import { KmsKeyProvider, LocalKeyProvider, type KeyProvider } from './key-provider.ts'
 
 /** The variables that choose the key provider, as the process's configuration parsed them. */
-export type KeySource = Pick<StoreEnv, 'KMS_ENDPOINT' | 'DATA_KEY' | 'DATA_KEY_FILE'>
+export interface KeySource {
+  KMS_ENDPOINT?: string
+  DATA_KEY?: string
+  DATA_KEY_FILE?: string
+}
 
 /** KMS wherever a key is configured (AWS); otherwise the local master key (DATA_KEY or its file). */
-export function selectKeyProvider(config: Pick<ResolvedRuntimeConfig, 'kmsKeyId' | 'region'>, env: KeySource): KeyProvider {
+export function selectKeyProvider(config: { kmsKeyId?: string; region: string }, env: KeySource): KeyProvider {
   if (config.kmsKeyId) {
     return new KmsKeyProvider(new KMSClient({ region: config.region, ...(env.KMS_ENDPOINT ? { endpoint: env.KMS_ENDPOINT } : {}) }), config.kmsKeyId)
   }
