@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
 
 /** What a worker process does: one link then exit, one logout then exit, or a long-lived host of many. */
-export type WorkerMode = 'link' | 'logout' | 'host'
+export const WORKER_MODES = ['link', 'logout', 'host'] as const
+export type WorkerMode = (typeof WORKER_MODES)[number]
 
 export interface LaunchRequest {
   /** The link to run; for a host, the first link it takes (none for a warm host started ahead of need). */

@@ -1,4 +1,4 @@
-import type { WorkerMode } from '@wa-link-broker/core/launcher'
+import { WORKER_MODES } from '@wa-link-broker/core/launcher'
 import type { StoppedTask } from '@wa-link-broker/core/settle'
 
 /** The parts of an EventBridge "ECS Task State Change" event this service reads. */
@@ -19,8 +19,6 @@ export interface EcsTaskStateChange {
   time?: string
 }
 
-const MODES: readonly WorkerMode[] = ['link', 'logout', 'host']
-
 /**
  * The stopped worker task an event describes, or null when it describes anything else. LINK_ID and
  * WORKER_MODE come from the task's container overrides (as the API's RunTask set them); a task
@@ -30,7 +28,7 @@ export function stoppedTaskOf(event: EcsTaskStateChange): StoppedTask | null {
   const d = event.detail
   if (event.source !== 'aws.ecs' || event['detail-type'] !== 'ECS Task State Change' || d?.lastStatus !== 'STOPPED' || !d.taskArn) return null
   const env = Object.fromEntries((d.overrides?.containerOverrides ?? []).flatMap((c) => c.environment ?? []).map((e) => [e.name, e.value]))
-  const mode = MODES.find((m) => m === env.WORKER_MODE) ?? (d.group?.startsWith('service:') ? 'host' : env.LINK_ID ? 'link' : undefined)
+  const mode = WORKER_MODES.find((m) => m === env.WORKER_MODE) ?? (d.group?.startsWith('service:') ? 'host' : env.LINK_ID ? 'link' : undefined)
   return {
     taskArn: d.taskArn,
     mode,

@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { envInt, envLogLevel, envOptionalInt, envUrl, parseEnv, resolveRuntimeConfig, storeEnvShape, type LOG_LEVELS, type ResolvedRuntimeConfig } from '@wa-link-broker/core/config'
+import { envInt, envLogLevel, envOptionalInt, envUrl, parseEnv, resolveRuntimeConfig, storeEnvShape, unsetIfEmpty, type LOG_LEVELS, type ResolvedRuntimeConfig } from '@wa-link-broker/core/config'
 import type { KeySource } from '@wa-link-broker/core/crypto'
-import type { WorkerMode } from '@wa-link-broker/core/launcher'
+import { WORKER_MODES, type WorkerMode } from '@wa-link-broker/core/launcher'
 import { LINK_ID_PATTERN } from '@wa-link-broker/core/link'
 import { parseWaVersion, type WaVersion } from './wa-version.ts'
 
@@ -55,12 +55,14 @@ export const DEFAULT_HOST_SESSIONS = 50
 /** A host started for a waiting link (overflow) stays warm this long after its last link. */
 export const DEFAULT_IDLE_EXIT_MS = 5 * 60_000
 
-const unsetIfEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value)
+const quotedModes = WORKER_MODES.map((mode) => `"${mode}"`)
+/** `"link", "logout" or "host"` */
+const MODE_CHOICES = `${quotedModes.slice(0, -1).join(', ')} or ${quotedModes.at(-1)}`
 
 /** The worker's environment: one schema, parsed once at start. */
 export const workerEnvSchema = z
   .object({
-    WORKER_MODE: z.preprocess(unsetIfEmpty, z.enum(['link', 'logout', 'host'], { error: 'must be "link", "logout" or "host"' }).default('link')),
+    WORKER_MODE: z.preprocess(unsetIfEmpty, z.enum(WORKER_MODES, { error: `must be ${MODE_CHOICES}` }).default('link')),
     LINK_ID: z.preprocess(unsetIfEmpty, z.string().regex(LINK_ID_PATTERN, 'must be a link id (lnk_…)').optional()),
     WORKER_HOST_ID: z.preprocess(unsetIfEmpty, z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, . _ -').optional()),
     WORKER_MAX_SESSIONS: envInt(DEFAULT_HOST_SESSIONS, { min: 1, max: 1000 }),
@@ -78,7 +80,7 @@ export const workerEnvSchema = z
     WORKER_PAIRING_GRACE_MS: envInt(10_000),
     LOG_LEVEL: envLogLevel(),
     ECS_CONTAINER_METADATA_URI_V4: envUrl(['http', 'https']),
-    BAILEYS_LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(['silent', 'trace', 'debug', 'info', 'warn', 'error', 'fatal'], { error: 'must be a pino level' }).default('warn')),
+    BAILEYS_LOG_LEVEL: envLogLevel('warn'),
     ...storeEnvShape,
   })
   .superRefine((env, ctx) => {

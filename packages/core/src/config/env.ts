@@ -56,5 +56,7 @@ export function envUrl(schemes: string[]) {
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
-export const envLogLevel = () => z.preprocess(unsetIfEmpty, z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'))
+/** A pino level; unset → `fallback`. */
+export const envLogLevel = (fallback: (typeof LOG_LEVELS)[number] = 'info') =>
+  z.preprocess(unsetIfEmpty, z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default(fallback))
 
