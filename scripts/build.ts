@@ -34,6 +34,7 @@ export const LAMBDA_ENTRIES = {
   sweeper: 'packages/functions/src/sweeper.ts',
   taskStopped: 'packages/functions/src/task-stopped.ts',
   webhookStream: 'packages/functions/src/webhook-stream.ts',
+  webhookDeliver: 'packages/functions/src/webhook-deliver.ts',
   webhookRetry: 'packages/functions/src/webhook-retry.ts',
 } as const
 

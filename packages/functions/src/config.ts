@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { envInt, envLogLevel, parseEnv, resolveRuntimeConfig, storeEnvShape, type ResolvedRuntimeConfig } from '@wa-link-broker/core/config'
+import { envInt, envLogLevel, parseEnv, resolveRuntimeConfig, storeEnvShape, unsetIfEmpty, type ResolvedRuntimeConfig } from '@wa-link-broker/core/config'
 import type { KeySource } from '@wa-link-broker/core/crypto'
 import { DEFAULT_TENANT_LIMITS, type TenantLimits } from '@wa-link-broker/core/link'
 
@@ -58,5 +58,27 @@ export function loadSweeperConfig(env: Record<string, string | undefined> = proc
 /** The task-stopped Lambda's environment: the sweeper's (the store, a log level). */
 export const loadTaskStoppedConfig = loadSweeperConfig
 
-/** The webhook stream subscriber's and retry Cron's environment: the sweeper's (log level, the store). */
+/** The webhook delivery function's and retry Cron's environment: the sweeper's (log level, the store). */
 export const loadWebhookConfig = loadSweeperConfig
+
+/** A Lambda function's name or ARN, as Invoke takes it (a version or alias qualifier allowed). */
+const LAMBDA_FUNCTION = /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$/
+
+/**
+ * The table's stream subscriber's environment: the store, and `WEBHOOK_DELIVER_FUNCTION`, the
+ * function it hands the deliveries to (sst.config.ts sets it to the WebhookDeliver function's ARN).
+ * It records events only: no key, no signing secrets.
+ */
+export const webhookStreamEnvSchema = z.object({
+  LOG_LEVEL: envLogLevel(),
+  ...storeEnvShape,
+  WEBHOOK_DELIVER_FUNCTION: z.preprocess(
+    unsetIfEmpty,
+    z.string({ error: "must be the webhook delivery function's name or ARN" }).regex(LAMBDA_FUNCTION, "must be the webhook delivery function's name or ARN"),
+  ),
+})
+
+export function loadWebhookStreamConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = parseEnv(webhookStreamEnvSchema, env)
+  return { runtime: resolveRuntimeConfig(parsed), logLevel: parsed.LOG_LEVEL, deliverFunction: parsed.WEBHOOK_DELIVER_FUNCTION }
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest'
+import { newLinkId } from '@wa-link-broker/core/link'
+import { createLogger } from '@wa-link-broker/core/logger'
+import { ASYNC_PAYLOAD_LIMIT_BYTES, deliverRequests, LINKS_PER_DELIVERY, parseDeliverRequest, serveLinks } from './handoff.ts'
+import { loadWebhookStreamConfig } from '../config.ts'
+
+const silent = createLogger({ name: 'test', level: 'silent' })
+const ids = (n: number) => Array.from({ length: n }, () => newLinkId())
+
+describe('the stream → delivery hand-off payloads', () => {
+  it('one payload for a usual batch, several for a large one, each within the link and byte limits, in order', () => {
+    const few = ids(3)
+    expect(deliverRequests(few)).toEqual([{ linkIds: few }])
+    expect(deliverRequests([])).toEqual([])
+    const many = ids(LINKS_PER_DELIVERY * 2 + 5)
+    const chunks = deliverRequests(many)
+    expect(chunks.map((c) => c.linkIds.length)).toEqual([LINKS_PER_DELIVERY, LINKS_PER_DELIVERY, 5])
+    expect(chunks.flatMap((c) => c.linkIds)).toEqual(many)
+    for (const c of chunks) expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThanOrEqual(ASYNC_PAYLOAD_LIMIT_BYTES)
+  })
+
+  it('splits by bytes at the limit exactly (JSON as sent)', () => {
+    const list = ids(10)
+    const one = Buffer.byteLength(JSON.stringify({ linkIds: list.slice(0, 3) }))
+    const chunks = deliverRequests(list, { maxBytes: one, maxLinks: 1000 })
+    expect(chunks.map((c) => c.linkIds.length)).toEqual([3, 3, 3, 1])
+    for (const c of chunks) expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThanOrEqual(one)
+  })
+
+  it('the delivery function reads only a well-formed request', () => {
+    const list = ids(2)
+    expect(parseDeliverRequest({ linkIds: [...list, list[0]] })).toEqual(list)
+    for (const bad of [undefined, {}, { linkIds: 'lnk_x' }, { linkIds: ['LINK#x'] }, { linkIds: ids(LINKS_PER_DELIVERY + 1) }]) expect(parseDeliverRequest(bad)).toBeNull()
+  })
+})
+
+describe('serveLinks', () => {
+  it('serves every link, at most `concurrency` at once, all under one deadline; a failing link does not stop the rest', async () => {
+    const list = ids(7)
+    let running = 0
+    let peak = 0
+    const deadlines = new Set<number>()
+    const seen: string[] = []
+    const dispatcher = {
+      async processLink(linkId: string, deadline?: number) {
+        deadlines.add(deadline!)
+        running++
+        peak = Math.max(peak, running)
+        await new Promise((r) => setTimeout(r, 5))
+        running--
+        seen.push(linkId)
+        if (linkId === list[1]) throw new Error('table unavailable')
+      },
+    }
+    expect(await serveLinks(dispatcher, list, { logger: silent, concurrency: 3 })).toEqual({ served: 7 })
+    expect(seen.sort()).toEqual([...list].sort())
+    expect(peak).toBe(3)
+    expect(deadlines.size).toBe(1)
+  })
+
+  it('starts no link once the budget is spent', async () => {
+    const seen: string[] = []
+    const dispatcher = { processLink: async (linkId: string) => { seen.push(linkId); await new Promise((r) => setTimeout(r, 30)) } }
+    await serveLinks(dispatcher, ids(5), { logger: silent, concurrency: 1, budgetMs: 10 })
+    expect(seen).toHaveLength(1)
+  })
+})
+
+describe('the stream subscriber’s configuration', () => {
+  it('needs the delivery function, by name or ARN', () => {
+    const arn = 'arn:aws:lambda:us-east-1:111122223333:function:wa-link-broker-prod-WebhookDeliverFunction-abc'
+    expect(loadWebhookStreamConfig({ WEBHOOK_DELIVER_FUNCTION: arn }).deliverFunction).toBe(arn)
+    expect(loadWebhookStreamConfig({ WEBHOOK_DELIVER_FUNCTION: 'deliver' }).deliverFunction).toBe('deliver')
+    expect(() => loadWebhookStreamConfig({})).toThrow("Invalid configuration: WEBHOOK_DELIVER_FUNCTION: must be the webhook delivery function's name or ARN")
+    expect(() => loadWebhookStreamConfig({ WEBHOOK_DELIVER_FUNCTION: 'https://lambda.example/fn' })).toThrow(/WEBHOOK_DELIVER_FUNCTION/)
+  })
+})
