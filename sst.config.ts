@@ -11,9 +11,9 @@
  * - Worker: a one-off Fargate task (arm64, 0.5 vCPU / 1 GB) the API starts with RunTask;
  *   WorkerHosts: the warm-host service (WORKER_MODE=host), its count per stage.
  * - Api, Sweeper (one-minute schedule), TaskStopped (EventBridge: a worker task stopped),
- *   WebhookStream (the table's stream subscriber: link events → signed deliveries), WebhookRetry
- *   (one-minute schedule: webhook retries): Lambdas deployed from the bundles the Lambda build
- *   (scripts/build.ts lambda) writes, which this config runs first.
+ *   WebhookStream (the table's stream subscriber: link events, handed to WebhookDeliver), WebhookDeliver
+ *   (signed deliveries), WebhookRetry (one-minute schedule: webhook retries): Lambdas deployed from
+ *   the bundles the Lambda build (scripts/build.ts lambda) writes, which this config runs first.
  *
  * Nothing secret is linked: linked values reach the task as plaintext SST_RESOURCE_* variables in
  * the task definition, so only names, ids and ARNs go there. No top-level imports (SST forbids
@@ -321,10 +321,12 @@ export default $config({
       sourceArn: stoppedRule.arn,
     })
 
-    // ---- Webhooks: the table's stream subscriber records each link change's events and makes
-    // their first delivery attempt; a one-minute Cron makes the retries. Deliveries go to the
-    // public internet from Lambda's own network (no VPC); non-public addresses are refused in code.
-    // Both sign with the tenants' secrets (created at delivery when a tenant never read theirs).
+    // ---- Webhooks: the table's stream subscriber records each link change's events and hands the
+    // links with deliveries to make to WebhookDeliver (an asynchronous Invoke), without waiting: a
+    // stream's shard is served one batch at a time, so a slow receiver must not hold it. WebhookDeliver
+    // makes the first attempts; a one-minute Cron makes the retries. Deliveries go to the public
+    // internet from Lambda's own network (no VPC); non-public addresses are refused in code. Both
+    // sign with the tenants' secrets (created at delivery when a tenant never read theirs).
     const webhookFunction = {
       runtime: 'nodejs22.x' as const,
       architecture: 'arm64' as const,
@@ -336,9 +338,28 @@ export default $config({
       permissions: [...tableCalls('GetItem', 'Query', 'PutItem', 'UpdateItem'), secretKeyCalls(['kms:GenerateDataKey', 'kms:Decrypt'])],
       environment: { TABLE_NAME: table.name, KMS_KEY_ID: kmsKey.arn },
     }
+    const webhookDeliver = new sst.aws.Function('WebhookDeliver', { ...shipped('webhookDeliver'), ...webhookFunction })
+    // No async retries by Lambda: the handler does not throw, and whatever an invocation leaves
+    // undelivered (a receiver down, the budget spent, an invocation lost) is already recorded and due,
+    // so the WebhookRetry Cron serves it within a minute, in order and under the same leases. A
+    // Lambda retry (or an event kept for hours while throttled) would only repeat that work late.
+    new aws.lambda.FunctionEventInvokeConfig('WebhookDeliverInvokeConfig', {
+      functionName: webhookDeliver.name,
+      maximumRetryAttempts: 0,
+      maximumEventAgeInSeconds: 60,
+    })
     table.subscribe(
       'WebhookStream',
-      { ...shipped('webhookStream'), ...webhookFunction },
+      {
+        ...shipped('webhookStream'),
+        ...webhookFunction,
+        // Records a batch's events (a few writes per record) and invokes WebhookDeliver: no deliveries,
+        // no key, no secrets.
+        timeout: '30 seconds',
+        link: [tableLink],
+        permissions: [...tableCalls('PutItem', 'UpdateItem'), { actions: ['lambda:InvokeFunction'], resources: [webhookDeliver.arn] }],
+        environment: { TABLE_NAME: table.name, WEBHOOK_DELIVER_FUNCTION: webhookDeliver.arn },
+      },
       {
         // Only records that can make an event (a link's item) or ask for one now (a redelivery).
         filters: [{ dynamodb: { Keys: { sk: { S: ['LINK'] } } } }, { dynamodb: { Keys: { sk: { S: ['QUEUE'] } }, NewImage: { kick: { S: [{ exists: true }] } } } }],

@@ -41,13 +41,21 @@ describe('IAM: each role is granted exactly the calls its shipped code can make'
     expect(Object.keys(calls).sort()).toEqual(Object.keys(iamStatements(ev)).sort())
   })
 
-  it.each(['role WorkerTaskRole', 'function Api', 'cron Sweeper', 'function TaskStopped', 'subscriber WebhookStream', 'cron WebhookRetry'])('%s', (role) => {
+  it.each(['role WorkerTaskRole', 'function Api', 'cron Sweeper', 'function TaskStopped', 'subscriber WebhookStream', 'function WebhookDeliver', 'cron WebhookRetry'])('%s', (role) => {
     const needed = Object.keys(calls[role].actions)
     const missing = needed.filter((a) => !granted(role).includes(a)).map((a) => `${a}, called at ${calls[role].actions[a].join('; ')}`)
     const unused = granted(role).filter((a) => !needed.includes(a))
     expect({ missing, unused }, `${role}: grant what is missing, remove what no code of it calls`).toEqual({ missing: [], unused: [] })
     // Only calls that ship: each command found is in the bundle.
     expect(calls[role].commands.filter((c) => !bundled[role].has(c))).toEqual([])
+  })
+
+  it('the stream subscriber only records and hands off: item writes and the delivery function’s Invoke, no reads of secrets, no KMS', () => {
+    expect(Object.keys(calls['subscriber WebhookStream'].actions)).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'lambda:InvokeFunction'])
+    expect(calls['subscriber WebhookStream'].actions['lambda:InvokeFunction'][0]).toMatch(/handoff\.ts:\d+ in createDeliveryHandoff .* ← top level \(packages\/functions\/src\/webhook-stream\.ts/)
+    // The delivery function signs (the tenants' secrets) and never invokes anything.
+    expect(Object.keys(calls['function WebhookDeliver'].actions)).toContain('kms:Decrypt')
+    expect(Object.keys(calls['function WebhookDeliver'].actions)).not.toContain('lambda:InvokeFunction')
   })
 
   it('the worker cannot check conditions in transactions, scan, or reach anything but its table and key', () => {

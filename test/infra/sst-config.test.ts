@@ -32,7 +32,11 @@ describe('sst.config.ts shape (recording stand-ins, no AWS)', () => {
     ['the task-stopped rule catching every cluster', (s) => s.replace('clusterArn: [cluster.nodes.cluster.arn],', ''), /the task-stopped rule must match/],
     ['the stream subscriber filters out link items', (s) => s.replace("{ dynamodb: { Keys: { sk: { S: ['LINK'] } } } }, ", ''), /must let link items \(sk LINK\) through/],
     ['the retry cron without the key', (s) => s.replace("function: { ...shipped('webhookRetry'), ...webhookFunction },", "function: { ...shipped('webhookRetry'), ...webhookFunction, link: [tableLink] },"), /cron WebhookRetry must link/],
-    ['the stream subscriber bundled by SST from source', (s) => s.replace("{ ...shipped('webhookStream'), ...webhookFunction },", "{ handler: 'packages/functions/src/webhook-stream.handler', ...webhookFunction },"), /subscriber WebhookStream must deploy a prebuilt bundle/],
+    ['the stream subscriber bundled by SST from source', (s) => s.replace("...shipped('webhookStream'),", "handler: 'packages/functions/src/webhook-stream.handler',"), /subscriber WebhookStream must deploy a prebuilt bundle/],
+    ['the stream subscriber linking the key (it signs nothing)', (s) => s.replace("timeout: '30 seconds',\n        link: [tableLink],", "timeout: '30 seconds',\n        link: [tableLink, dataKey],"), /the stream subscriber must link the table only/],
+    ['the stream subscriber not told the delivery function', (s) => s.replace('WEBHOOK_DELIVER_FUNCTION: webhookDeliver.arn', "WEBHOOK_DELIVER_FUNCTION: 'WebhookDeliver'"), /the stream subscriber must be told WebhookDeliver's ARN/],
+    ['the delivery function with Lambda’s default async retries', (s) => s.replace('maximumRetryAttempts: 0,', ''), /WebhookDeliver needs one FunctionEventInvokeConfig with maximumRetryAttempts 0 or 1/],
+    ['the delivery function bundled by SST from source', (s) => s.replace("...shipped('webhookDeliver'),", "handler: 'packages/functions/src/webhook-deliver.handler',"), /function WebhookDeliver must deploy a prebuilt bundle/],
     ['the task-stopped rule without its target', (s) => s.replace("new aws.cloudwatch.EventTarget('WorkerTaskStoppedTarget', {", "void ({"), /must target the TaskStopped function/],
     ['warm hosts without their stop timeout', (s) => s.replace('stopTimeout: 120', 'stopTimeout: 30'), /stopTimeout 120/],
     ['warm hosts building their own image', (s) => s.replace("image: worker.nodes.taskDefinition.containerDefinitions.apply((defs) => JSON.parse(defs)[0].image as string),", "image: { context: '.', dockerfile: 'packages/worker/Dockerfile' },"), /must run the worker task's image/],
@@ -114,7 +118,7 @@ describe('IAM: each role gets exactly the calls its code makes', () => {
     },
   ]
 
-  it('worker, API, sweeper, task-stopped', async () => {
+  it('worker, API, sweeper, task-stopped, webhooks', async () => {
     const iam = iamStatements(await evaluateSstConfig(source))
     // Which item calls each role needs is derived from its shipped code in iam.test.ts; here the
     // statements themselves (resources, conditions) are pinned.
@@ -134,7 +138,13 @@ describe('IAM: each role gets exactly the calls its code makes', () => {
       'function TaskStopped': tableCalls('BatchWriteItem', 'DeleteItem', 'GetItem', 'UpdateItem'),
       // Webhooks sign with the tenants' secrets, whose data keys are bound to {tenantId}: none of the
       // links' credential keys, and the worker cannot unwrap these.
-      'subscriber WebhookStream': [...tableCalls('GetItem', 'PutItem', 'UpdateItem'), secretKeys('kms:Decrypt', 'kms:GenerateDataKey')],
+      // The stream subscriber records events and hands their delivery to WebhookDeliver: two item
+      // calls (no reads, no index), that one function's Invoke, and no key at all.
+      'subscriber WebhookStream': [
+        { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: [TABLE] },
+        { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: ['<sst.aws.Function:WebhookDeliver.arn>'] },
+      ],
+      'function WebhookDeliver': [...tableCalls('GetItem', 'PutItem', 'UpdateItem'), secretKeys('kms:Decrypt', 'kms:GenerateDataKey')],
       'cron WebhookRetry': [...tableCalls('GetItem', 'PutItem', 'UpdateItem'), secretKeys('kms:Decrypt', 'kms:GenerateDataKey')],
     })
   })

@@ -295,13 +295,39 @@ export function checkSstShape(ev: Evaluation, source: string): string[] {
     const fn = sub.args.subscriber
     expect(typeof fn === 'object' && fn.bundle === shippedDir('webhookStream'), `the stream subscriber must run the webhookStream bundle ${shippedDir('webhookStream')}`)
     if (typeof fn === 'object') {
-      expect([tableLink, dataKey].every((r) => r && links(fn).includes(r.instance)), 'the stream subscriber must link the table and the key')
+      // It records events and hands the deliveries off: the table, never the key (no signing secrets).
+      expect(same(links(fn), [tableLink?.instance]), 'the stream subscriber must link the table only (it signs nothing)')
       problems.push(...plaintextSecrets('stream subscriber', fn.environment))
     }
     // Without the filter for link items no event would ever be made (no filters at all lets everything through).
     const filters: any[] = sub.args.filters ?? []
     expect(filters.length === 0 || filters.some((f) => same(f?.dynamodb?.Keys?.sk, { S: ['LINK'] })), 'the stream subscriber filters must let link items (sk LINK) through')
   }
+  problems.push(...checkWebhookDeliver(ev, one, sub, [tableLink, dataKey]))
+  return problems
+}
+
+/**
+ * The delivery function the stream subscriber hands links to: the webhookDeliver bundle, linking the
+ * table and the key (it signs); the subscriber is told its ARN (WEBHOOK_DELIVER_FUNCTION); Lambda's
+ * own async retries are off or at most one (the retry Cron is the retry path).
+ */
+function checkWebhookDeliver(ev: Evaluation, one: (type: string, name?: string) => Recorded | undefined, sub: Recorded | undefined, needs: (Recorded | undefined)[]): string[] {
+  const problems: string[] = []
+  const expect = (ok: unknown, message: string) => { if (!ok) problems.push(message) }
+  const fn = one('sst.aws.Function', 'WebhookDeliver')
+  if (!fn) return problems
+  const arn = str((fn.instance as any).arn)
+  expect(fn.args.bundle === shippedDir('webhookDeliver'), `the function WebhookDeliver must run the webhookDeliver bundle ${shippedDir('webhookDeliver')}`)
+  expect(needs.every((r) => r && links(fn.args).includes(r.instance)), 'the function WebhookDeliver must link the table and the key')
+  problems.push(...plaintextSecrets('function WebhookDeliver', fn.args.environment))
+  const told = str(sub?.args.subscriber?.environment?.WEBHOOK_DELIVER_FUNCTION)
+  expect(told === arn, `the stream subscriber must be told WebhookDeliver's ARN (WEBHOOK_DELIVER_FUNCTION), is told ${json(told)}`)
+  const configs = ev.resources.filter((r) => r.type === 'aws.lambda.FunctionEventInvokeConfig' && str(r.args.functionName) === str((fn.instance as any).name))
+  expect(
+    configs.length === 1 && typeof configs[0].args.maximumRetryAttempts === 'number' && configs[0].args.maximumRetryAttempts <= 1,
+    'WebhookDeliver needs one FunctionEventInvokeConfig with maximumRetryAttempts 0 or 1 (the retry Cron retries; Lambda would retry twice by default)',
+  )
   return problems
 }
 
