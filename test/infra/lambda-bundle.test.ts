@@ -2,21 +2,27 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand } from '@aws-sdk/client-dynamodb-streams'
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand, type _Record } from '@aws-sdk/client-dynamodb-streams'
+import { KMSClient } from '@aws-sdk/client-kms'
+import { Webhook } from 'standardwebhooks'
 import { ApiKeyStore } from '@wa-link-broker/core/auth'
 import { RESOURCE_NAMES } from '@wa-link-broker/core/config'
+import { KmsKeyProvider } from '@wa-link-broker/core/crypto'
 import { newLinkId } from '@wa-link-broker/core/link'
+import { createLogger } from '@wa-link-broker/core/logger'
 import { LinkStore } from '@wa-link-broker/core/store'
-import { WebhookEventStore } from '@wa-link-broker/core/webhooks'
+import { WebhookEventStore, WebhookSecretStore } from '@wa-link-broker/core/webhooks'
+import { buildWebhookDelivery, parseDeliverRequest, serveLinks } from '@wa-link-broker/functions'
 import { createStreamsClient } from '@wa-link-broker/core/webhooks/stream-reader'
 import { LAMBDA_ENTRIES } from '../../scripts/build.ts'
-import { startAwsJsonServer } from '../fixtures/aws-json-server.ts'
+import { localClientConfig, startAwsJsonServer } from '../fixtures/aws-json-server.ts'
 import { taskStoppedEvent } from '../fixtures/ecs-events.ts'
 import { envOf, startFakeEcs } from '../fixtures/fake-ecs.ts'
 import { createTestTable } from '../support/store.ts'
-import { CRON_V2_EVENT, filesIn, functionUrlEvent, invokeShipped, packageLikeSst, withSstBanner } from './shipped-lambda.ts'
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
+import { CRON_V2_EVENT, filesIn, functionUrlEvent, invokeShipped, packageLikeSst, withSstBanner, type Invocation } from './shipped-lambda.ts'
 import { LAMBDA_BUILD_ARGS } from '../../scripts/lambda-bundling.ts'
 import { deployedBundles, evaluateSstConfig, isLambdaBuild, readConfigSource, ROOT } from './sst-shape.ts'
 
@@ -196,87 +202,212 @@ describe('the shipped handlers, packaged as SST packages them, against DynamoDB 
   })
 })
 
-describe('the webhook handlers, packaged as SST packages them, against DynamoDB Local, a KMS-protocol endpoint and a loopback receiver', () => {
+/**
+ * A stand-in for Lambda's Invoke API (REST-JSON: `POST /2015-03-31/functions/<name>/invocations`,
+ * the invocation type in `X-Amz-Invocation-Type`, the payload as the body) on 127.0.0.1, recording
+ * what the SDK sent. It answers 202 as Lambda does for an `Event` invocation, or fails when told to.
+ */
+async function startFakeLambda() {
+  const calls: { method: string; functionName: string; headers: IncomingHttpHeaders; payload: unknown }[] = []
+  const fake = { calls, fail: false, endpoint: '', close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '')
+      calls.push({ method: req.method ?? '', functionName: m ? decodeURIComponent(m[1]) : `(not an Invoke: ${req.url})`, headers: req.headers, payload: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') })
+      if (fake.fail) {
+        res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceException', 'x-amzn-requestid': `req-${calls.length}` })
+        res.end(JSON.stringify({ Type: 'Service', message: 'stand-in failure' }))
+      } else {
+        res.writeHead(202, { 'x-amzn-requestid': `req-${calls.length}` }).end()
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  fake.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return fake
+}
+
+describe('the webhook handlers, packaged as SST packages them, against DynamoDB Local and KMS- and Lambda-protocol endpoints', () => {
   let table: Awaited<ReturnType<typeof createTestTable>>
   let kms: Awaited<ReturnType<typeof startAwsJsonServer>>
-  let receiver: Server
-  let receiverHits = 0
+  let lambda: Awaited<ReturnType<typeof startFakeLambda>>
+  let receiver: WebhookReceiver
+  let events: WebhookEventStore
   const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/k'
+  const DELIVER_ARN = 'arn:aws:lambda:us-east-1:111122223333:function:wa-link-broker-ci-WebhookDeliverFunction-abc'
   const dataKey = Buffer.alloc(32, 9)
-  const links = () => ({
-    [RESOURCE_NAMES.table]: { name: table.tableName, type: 'sst.sst.Linkable' },
-    [RESOURCE_NAMES.key]: { id: 'k', arn: KEY_ARN, type: 'sst.sst.Linkable' },
-  })
-  const endpoints = () => ({ DYNAMODB_ENDPOINT: table.endpoint, KMS_ENDPOINT: kms.endpoint, LOG_LEVEL: 'info' })
+  // As deployed: the stream subscriber links the table only and is told the delivery function; the
+  // delivery function and the retry Cron link the table and the key.
+  const streamLinks = () => ({ [RESOURCE_NAMES.table]: { name: table.tableName, type: 'sst.sst.Linkable' } })
+  const deliverLinks = () => ({ ...streamLinks(), [RESOURCE_NAMES.key]: { id: 'k', arn: KEY_ARN, type: 'sst.sst.Linkable' } })
+  // Only what differs from AWS: where DynamoDB, KMS and Lambda answer.
+  const endpoints = () => ({ DYNAMODB_ENDPOINT: table.endpoint, KMS_ENDPOINT: kms.endpoint, AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint, LOG_LEVEL: 'info' })
+  const streamEnv = () => ({ ...endpoints(), WEBHOOK_DELIVER_FUNCTION: DELIVER_ARN })
+  const ok = (r: Invocation) => r.results.map((x) => (x.ok ? x.value : expect.fail(x.error)))
 
   beforeAll(async () => {
     table = await createTestTable('shippedhooks')
+    events = new WebhookEventStore(table.doc, table.tableName)
     // KMS at the wire: a data key for the tenant's signing secret, unwrapped again on delivery.
     kms = await startAwsJsonServer((call) =>
       call.operation === 'GenerateDataKey'
         ? { body: { KeyId: KEY_ARN, Plaintext: dataKey.toString('base64'), CiphertextBlob: Buffer.from('wrapped').toString('base64') } }
         : { body: { KeyId: KEY_ARN, Plaintext: dataKey.toString('base64') } },
     )
-    receiver = createServer((_req, res) => {
-      receiverHits++
-      res.end()
-    })
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()))
+    lambda = await startFakeLambda()
+    receiver = await startWebhookReceiver()
   })
   afterAll(async () => {
     await kms?.close()
-    receiver?.close()
+    await lambda?.close()
+    await receiver?.close()
   })
 
-  it('webhookStream: real stream records become a recorded event (once, however often replayed); as deployed, a loopback URL is refused; webhookRetry serves it when due', async () => {
+  /** A link with a webhook URL that reached awaiting_scan with a QR: three writes of its item. */
+  async function linkAwaitingScan(webhookUrl: string): Promise<string> {
     const store = new LinkStore(table.doc, table.tableName)
     const id = newLinkId()
     const now = new Date()
     await store.create({
       id, tenantId: 'acme', status: 'pending', method: 'qr', phoneNumber: null, qr: null, pairingCode: null, account: null, error: null, metadata: {},
-      webhookUrl: `https://localhost:${(receiver.address() as AddressInfo).port}/hook`, redirectUrl: null, createdAt: now.toISOString(), updatedAt: now.toISOString(),
+      webhookUrl, redirectUrl: null, createdAt: now.toISOString(), updatedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + 300_000).toISOString(), version: 1, leaseToken: 0, heartbeatAt: null, clientTokenHashes: [],
     })
     const claimed = await store.claim(id, ['pending'], 'starting')
     await store.update(id, { from: ['starting'], to: 'awaiting_scan', fence: claimed.leaseToken, patch: { qr: { value: 'https://wa.me/settings/linked_devices#bundle', sequence: 1, expiresAt: new Date(Date.now() + 60_000).toISOString() } } })
+    return id
+  }
 
-    // The records exactly as DynamoDB Streams hands them to Lambda's event source.
+  /** The link's item records exactly as DynamoDB Streams hands them to Lambda's event source. */
+  async function streamEventOf(linkId: string) {
     const streams = createStreamsClient({ dynamodbEndpoint: table.endpoint })
     const { Streams } = await streams.send(new ListStreamsCommand({ TableName: table.tableName }))
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: Streams![0].StreamArn }))
-    const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: Streams![0].StreamArn, ShardId: StreamDescription!.Shards![0].ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
-    const { Records } = await streams.send(new GetRecordsCommand({ ShardIterator }))
-    const event = { Records: Records!.map((r) => ({ eventID: r.eventID, eventName: r.eventName, eventSource: 'aws:dynamodb', dynamodb: { ...r.dynamodb, ApproximateCreationDateTime: 1 } })) }
+    const records: _Record[] = []
+    for (const shard of StreamDescription!.Shards!) {
+      let { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: Streams![0].StreamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
+      while (ShardIterator) {
+        const page = await streams.send(new GetRecordsCommand({ ShardIterator }))
+        if (!page.Records?.length) break
+        records.push(...page.Records)
+        ShardIterator = page.NextShardIterator
+      }
+    }
+    const mine = records.filter((r) => r.dynamodb?.Keys?.pk?.S === `LINK#${linkId}`)
+    return { Records: mine.map((r) => ({ eventID: r.eventID, eventName: r.eventName, eventSource: 'aws:dynamodb', dynamodb: { ...r.dynamodb, ApproximateCreationDateTime: 1 } })) }
+  }
+
+  it('webhookStream records the events of real stream records (once, however often replayed) and hands the link to WebhookDeliver with an async Invoke; webhookDeliver serves it (as deployed, a loopback URL is refused); webhookRetry serves it when due', async () => {
+    const id = await linkAwaitingScan(`https://localhost:${new URL(receiver.origin).port}/hook`)
+    const event = await streamEventOf(id)
     expect(event.Records.length).toBeGreaterThanOrEqual(3)
 
-    const { dir, env } = packageLikeSst(dirOf('webhookStream'), links())
+    const { dir, env } = packageLikeSst(dirOf('webhookStream'), streamLinks())
+    const invoked = lambda.calls.length
     // Lambda retries a batch: the second invocation is the same batch again.
-    const r = await invokeShipped(dir, [event, event], { ...env, ...endpoints() })
+    const r = await invokeShipped(dir, [event, event], { ...env, ...streamEnv() })
     expect(r.loadError).toBeUndefined()
     expect(r.stderr).toBe('')
-    expect(r.results).toEqual([
-      { ok: true, value: { records: event.Records.length, links: 1 } },
-      { ok: true, value: { records: event.Records.length, links: 1 } },
-    ])
-    const events = new WebhookEventStore(table.doc, table.tableName)
+    expect(ok(r)).toEqual([{ records: event.Records.length, links: 1 }, { records: event.Records.length, links: 1 }])
     const stored = await events.list(id)
-    // One event, one attempt (the replay found it recorded and its retry not yet due), refused before any connection.
+    // One event, recorded and not attempted: the stream makes no delivery and reads no secret.
     expect(stored).toHaveLength(1)
-    expect(stored[0]).toMatchObject({ type: 'link.awaiting_scan', state: 'pending', attempts: 1, lastError: 'address_refused' })
-    expect(receiverHits).toBe(0)
+    expect(stored[0]).toMatchObject({ type: 'link.awaiting_scan', state: 'pending', attempts: 0 })
+    expect(kms.calls).toEqual([])
+    // The Invoke the SDK sent, per batch: the delivery function, asynchronously, with the link's id.
+    const sent = lambda.calls.slice(invoked)
+    expect(sent).toHaveLength(2)
+    for (const call of sent) {
+      expect(call).toMatchObject({ method: 'POST', functionName: DELIVER_ARN, payload: { linkIds: [id] } })
+      expect(call.headers['x-amz-invocation-type']).toBe('Event')
+      expect(call.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/us-east-1\/lambda\/aws4_request/)
+    }
+
+    // The delivery function, invoked with that payload (twice, as Lambda may deliver an async event twice).
+    const deliver = packageLikeSst(dirOf('webhookDeliver'), deliverLinks())
+    const d = await invokeShipped(deliver.dir, [sent[0].payload, sent[1].payload], { ...deliver.env, ...endpoints() })
+    expect(d.loadError).toBeUndefined()
+    expect(d.stderr).toBe('')
+    expect(ok(d)).toEqual([{ links: 1 }, { links: 1 }])
+    // One attempt (the second run found the retry not yet due), signed with the tenant's secret, refused before any connection.
+    const attempted = await events.list(id)
+    expect(attempted[0]).toMatchObject({ state: 'pending', attempts: 1, lastError: 'address_refused' })
+    expect(receiver.received).toHaveLength(0)
     expect(kms.calls.find((c) => c.operation === 'GenerateDataKey')?.input).toMatchObject({ KeyId: KEY_ARN, EncryptionContext: { tenantId: 'acme' } })
-    expect(r.stdout).not.toContain('linked_devices#bundle')
-    expect(r.stdout).not.toContain('localhost')
+    for (const out of [r.stdout, d.stdout]) {
+      expect(out).not.toContain('linked_devices#bundle')
+      expect(out).not.toContain('localhost')
+    }
 
     // Due again (here: redelivered), the retry Cron's handler serves it.
-    await events.redeliver(stored[0], new Date())
-    const retry = packageLikeSst(dirOf('webhookRetry'), links())
+    await events.redeliver(attempted[0], new Date())
+    const retry = packageLikeSst(dirOf('webhookRetry'), deliverLinks())
     const rr = await invokeShipped(retry.dir, [CRON_V2_EVENT], { ...retry.env, ...endpoints() })
     expect(rr.loadError).toBeUndefined()
     expect(rr.stderr).toBe('')
-    expect(rr.results).toEqual([{ ok: true, value: { links: 1 } }])
+    expect(ok(rr)).toEqual([{ links: 1 }])
     expect((await events.list(id))[0]).toMatchObject({ attempts: 2, lastError: 'address_refused' })
-    expect(receiverHits).toBe(0)
+    expect(receiver.received).toHaveLength(0)
+  })
+
+  it('the payload the shipped stream subscriber sent, served by the delivery function’s code with a receiver it may reach, arrives signed with the tenant’s secret', async () => {
+    // As deployed the delivery function refuses loopback and http:// (above); here the same handler
+    // code runs in this process with the local outbound policy, so the delivery can reach the receiver.
+    const id = await linkAwaitingScan(`${receiver.origin}/handoff`)
+    const { dir, env } = packageLikeSst(dirOf('webhookStream'), streamLinks())
+    const invoked = lambda.calls.length
+    const r = await invokeShipped(dir, [await streamEventOf(id)], { ...env, ...streamEnv() })
+    expect(r.stderr).toBe('')
+    expect(ok(r)).toEqual([{ records: 3, links: 1 }])
+    const [call] = lambda.calls.slice(invoked)
+    expect(call.headers['x-amz-invocation-type']).toBe('Event')
+    const linkIds = parseDeliverRequest(call.payload)
+    expect(linkIds).toEqual([id])
+
+    const logger = createLogger({ name: 'test', level: 'silent' })
+    const keys = new KmsKeyProvider(new KMSClient(localClientConfig(kms.endpoint)), KEY_ARN)
+    const delivery = buildWebhookDelivery({ config: { tableName: table.tableName, region: 'us-east-1', dynamodbEndpoint: table.endpoint }, keys, local: true, logger })
+    try {
+      expect(await serveLinks(delivery.dispatcher, linkIds!, { logger })).toEqual({ served: 1 })
+    } finally {
+      await delivery.stop()
+    }
+    const [hook] = receiver.forLink(id)
+    expect(hook).toMatchObject({ path: '/handoff', status: 200 })
+    const [secret] = await new WebhookSecretStore(table.doc, table.tableName, keys).signingSecrets('acme')
+    expect(new Webhook(secret).verify(hook.body, hook.headers)).toMatchObject({ type: 'link.awaiting_scan', data: { link: { id, status: 'awaiting_scan' } } })
+    expect((await events.list(id))[0]).toMatchObject({ state: 'delivered', attempts: 1 })
+  })
+
+  it('a failing Invoke does not fail the stream batch: the events are recorded and due, and the retry Cron finds them', async () => {
+    const id = await linkAwaitingScan(`https://localhost:${new URL(receiver.origin).port}/failed-handoff`)
+    const { dir, env } = packageLikeSst(dirOf('webhookStream'), streamLinks())
+    const invoked = lambda.calls.length
+    lambda.fail = true
+    let r: Invocation
+    try {
+      r = await invokeShipped(dir, [await streamEventOf(id)], { ...env, ...streamEnv() })
+    } finally {
+      lambda.fail = false
+    }
+    expect(r.loadError).toBeUndefined()
+    expect(r.stderr).toBe('')
+    expect(ok(r)).toEqual([{ records: 3, links: 1 }])
+    // The SDK tried the Invoke three times (its retries of a 5xx); the warning says how much failed, not which links.
+    expect(lambda.calls.length - invoked).toBe(3)
+    const warning = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => /hand-off failed/.test(l.msg))
+    expect(warning).toMatchObject({ level: 40, invocations: 1, failedInvocations: 1, links: 1, failedLinks: 1 })
+    expect(JSON.stringify(warning)).not.toContain(id)
+
+    expect((await events.list(id))[0]).toMatchObject({ state: 'pending', attempts: 0 })
+    expect(await events.dueLinks(new Date())).toContain(id)
+    const retry = packageLikeSst(dirOf('webhookRetry'), deliverLinks())
+    const rr = await invokeShipped(retry.dir, [CRON_V2_EVENT], { ...retry.env, ...endpoints() })
+    expect(rr.stderr).toBe('')
+    expect(ok(rr)[0].links).toBeGreaterThanOrEqual(1)
+    expect((await events.list(id))[0]).toMatchObject({ attempts: 1, lastError: 'address_refused' })
   })
 })
 
