@@ -61,6 +61,8 @@ const baseEnv = {
   AWS_LAMBDA_FUNCTION_NAME: 'bench',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   LOG_LEVEL: 'silent',
+  // The stream subscriber's delivery function (plain environment in its deployed configuration).
+  WEBHOOK_DELIVER_FUNCTION: 'arn:aws:lambda:us-east-1:111122223333:function:bench-deliver',
 }
 const asShipped = (name: string, b: BuiltBundle): Case => {
   // Inside the repo: its node_modules stand in for the runtime's SDK, which only the
