@@ -12,7 +12,7 @@ const USER_AGENT = 'wa-link-broker-webhooks/1'
 
 export interface WebhookSenderOptions {
   local: boolean
-  /** The secrets to sign with now: the tenant's current one, and during a rotation's overlap the previous one. */
+  /** The secrets to sign with now: the tenant's current one, and those rotated away whose overlap is not over. */
   signingSecrets(tenantId: string): Promise<string[]>
   timeoutMs?: number
   now?: () => Date
