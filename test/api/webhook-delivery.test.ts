@@ -6,8 +6,8 @@ import { LocalKeyProvider } from '@wa-link-broker/core/crypto'
 import { newLinkId, type Link } from '@wa-link-broker/core/link'
 import { createLogger } from '@wa-link-broker/core/logger'
 import { linkEventsFromChange, WebhookEventStore, WebhookSecretStore, type StoredEvent } from '@wa-link-broker/core/webhooks'
-import { buildWebhookDelivery, createWebhookSender, DELIVERY_TIMEOUT_MS, outboundPolicy } from '@wa-link-broker/functions'
-import { LogCapture } from '../support/api.ts'
+import { buildWebhookDelivery, createWebhookSender, DELIVERY_TIMEOUT_MS, outboundPolicy, startLocalWebhooks } from '@wa-link-broker/functions'
+import { LogCapture, startTestApi } from '../support/api.ts'
 import { createTestTable } from '../support/store.ts'
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
 
@@ -93,6 +93,19 @@ describe('webhook sender', () => {
     }
   })
 
+  it('the timeout bounds the whole attempt, the signing secrets’ lookup included', async () => {
+    const sender = createWebhookSender({ local: true, timeoutMs: 300, signingSecrets: () => new Promise<string[]>(() => undefined) })
+    try {
+      const started = Date.now()
+      const result = await Promise.race([sender.deliver(event(`${receiver.origin}/never-sent`)), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 3000))])
+      expect(result).toEqual({ error: 'timeout' })
+      expect(Date.now() - started).toBeLessThan(3000)
+      expect(receiver.received.some((h) => h.path === '/never-sent')).toBe(false)
+    } finally {
+      sender.close()
+    }
+  })
+
   it('metadata endpoints stay refused even locally; the default timeout is 10 s', async () => {
     expect(outboundPolicy(true).filter.denyIPAddressList).toEqual(expect.arrayContaining(['169.254.169.254', 'fd00:ec2::254']))
     expect(outboundPolicy(false)).toEqual({ protocols: ['https:'], filter: {} })
@@ -130,5 +143,78 @@ describe('webhook delivery in AWS mode and in local mode', () => {
     expect(new Webhook(tenantSecret).verify(hook.body, hook.headers)).toMatchObject({ type: 'link.awaiting_scan' })
     expect(logs.text).toContain('"error":"address_refused"')
     expect(logs.text).not.toContain('localhost')
+  })
+})
+
+/** Polls `check` every 25 ms until it holds, failing after `timeoutMs`. */
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+describe('webhook delivery’s lifecycle', () => {
+  it('stop() lets the attempt under way finish before closing connections: the event ends delivered', async () => {
+    const slow = await startWebhookReceiver()
+    slow.delayMs = 300
+    let arrived = false
+    slow.answer = () => ((arrived = true), 200)
+    const { tableName, endpoint, doc } = await createTestTable('stop')
+    const delivery = buildWebhookDelivery({ config: { tableName, region: 'us-east-1', dynamodbEndpoint: endpoint }, keys: new LocalKeyProvider(Buffer.alloc(32, 2)), local: true, logger: createLogger({ level: 'silent' }) })
+    const store = new WebhookEventStore(doc, tableName)
+    try {
+      const e = event(`${slow.origin}/slow`)
+      await store.record(e, new Date())
+      delivery.dispatcher.serveSoon(e.linkId)
+      await until(() => arrived, 5000, 'the request to arrive')
+      await delivery.stop()
+      expect((await store.list(e.linkId))[0]).toMatchObject({ state: 'delivered', attempts: 1, lastHttpStatus: 200 })
+      expect(slow.received).toHaveLength(1)
+    } finally {
+      await delivery.stop()
+      await slow.close()
+    }
+  })
+
+  it('POST …/redeliver of an event failed by a 410 is sent at once by the local runner (the queue’s kick on the stream), not at the next retry sweep', async () => {
+    const api = await startTestApi()
+    const hooks = await startWebhookReceiver()
+    let gone = true
+    hooks.answer = () => (gone ? 410 : 200)
+    // Retry sweeps an hour apart: only the stream's kick can bring the redelivery.
+    const runner = await startLocalWebhooks({
+      config: { tableName: api.tableName, region: 'us-east-1', dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT },
+      keys: new LocalKeyProvider(Buffer.alloc(32, 3)),
+      local: true,
+      logger: api.logger,
+      retryEveryMs: 3600_000,
+      streamIdleMs: 50,
+    })
+    try {
+      const key = await api.newTenantKey('redeliver')
+      const created = await api.request('/v1/links', { method: 'POST', key, json: { webhookUrl: `${hooks.origin}/redeliver` } })
+      expect(created.status).toBe(201)
+      const { link } = (await created.json()) as { link: { id: string } }
+      expect((await api.request(`/v1/links/${link.id}`, { method: 'DELETE', key })).status).toBe(200)
+      const events = async () => ((await (await api.request(`/v1/links/${link.id}/events`, { key })).json()) as { events: { id: string; type: string; state: string; attempts: number; lastError: string | null }[] }).events
+      const cancelled = async () => (await events()).find((e) => e.type === 'link.cancelled')
+      await until(async () => (await cancelled())?.state === 'failed', 10_000, 'the cancel to fail with 410')
+      expect(await cancelled()).toMatchObject({ state: 'failed', attempts: 1, lastError: 'gone' })
+
+      gone = false
+      const asked = Date.now()
+      const res = await api.request(`/v1/links/${link.id}/events/${(await cancelled())!.id}/redeliver`, { method: 'POST', key })
+      expect(res.status).toBe(202)
+      await until(async () => (await cancelled())?.state === 'delivered', 5000, 'the redelivery')
+      expect(Date.now() - asked).toBeLessThan(5000)
+      expect(await cancelled()).toMatchObject({ state: 'delivered', attempts: 2, lastError: null })
+      expect(hooks.forLink(link.id).map((h) => h.status)).toEqual([410, 200])
+    } finally {
+      await runner.stop()
+      await hooks.close()
+      await api.close()
+    }
   })
 })

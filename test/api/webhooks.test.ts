@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAX_SIGNING_SECRETS, ROTATION_OVERLAP_MS, TOO_MANY_ROTATIONS } from '@wa-link-broker/core/webhooks'
 import { startTestApi, type TestApi } from '../support/api.ts'
 
 /** The webhook endpoints and the webhookUrl rule, over real HTTP: AWS mode and local mode. */
@@ -65,6 +66,32 @@ describe('webhook endpoints', () => {
     expect(local.logs.text).not.toContain(secret.slice(6))
   })
 
+  it(`a rotation beyond ${MAX_SIGNING_SECRETS} signing secrets is 429 too_many_rotations with Retry-After until the oldest retires`, async () => {
+    const key = await local.newTenantKey('rotator')
+    const rotate = () => local.request('/v1/webhook-secret/rotate', { method: 'POST', key })
+    const read = async () => ((await (await local.request('/v1/webhook-secret', { key })).json()) as { secret: string }).secret
+    const first = await read()
+    let last = first
+    for (let i = 1; i < MAX_SIGNING_SECRETS; i++) {
+      const res = await rotate()
+      expect(res.status).toBe(200)
+      last = ((await res.json()) as { secret: string }).secret
+    }
+    const refused = await rotate()
+    expect(refused.status).toBe(429)
+    const retryAfter = Number(refused.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThan(ROTATION_OVERLAP_MS / 1000 - 120)
+    expect(retryAfter).toBeLessThanOrEqual(ROTATION_OVERLAP_MS / 1000)
+    const { error } = (await refused.json()) as { error: { code: string; message: string } }
+    expect(error.code).toBe(TOO_MANY_ROTATIONS)
+    expect(error.message).toMatch(new RegExp(`at most ${MAX_SIGNING_SECRETS} secrets`))
+    expect(error.message).toContain(`retry after ${retryAfter} s`)
+    // Refused means nothing changed: the current secret is the last one a rotation returned.
+    expect(await read()).toBe(last)
+    expect(local.logs.text).not.toContain(first.slice(6))
+    expect(local.logs.text).not.toContain(last.slice(6))
+  })
+
   it('needs a tenant key', async () => {
     expect((await local.request('/v1/webhook-secret')).status).toBe(401)
     expect((await local.request('/v1/webhook-secret/rotate', { method: 'POST' })).status).toBe(401)
@@ -83,6 +110,7 @@ describe('webhook endpoints', () => {
       expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined()
     }
     expect(doc.paths['/v1/links/{id}/events/{eventId}/redeliver'].post.responses['202']).toBeDefined()
+    expect(doc.paths['/v1/webhook-secret/rotate'].post.responses['429']).toBeDefined()
     expect(doc.components.schemas.WebhookEvent.properties.state.enum).toEqual(['pending', 'delivered', 'failed'])
     // What is sent, as OpenAPI 3.1 `webhooks`: the payload and the Standard Webhooks headers.
     const sent = doc.webhooks['/link-event'].post

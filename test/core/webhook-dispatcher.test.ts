@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { newLinkId, type Link } from '@wa-link-broker/core/link'
 import { createLogger } from '@wa-link-broker/core/logger'
-import { linkEventsFromChange, WebhookDispatcher, WebhookEventStore, type AttemptResult, type LinkEvent, type StoredEvent } from '@wa-link-broker/core/webhooks'
+import { activityShard } from '@wa-link-broker/core/store'
+import { DEFAULT_LEASE_MS, linkEventsFromChange, WebhookDispatcher, WebhookEventStore, type AttemptResult, type LinkEvent, type StoredEvent } from '@wa-link-broker/core/webhooks'
 import { LogCapture } from '../support/api.ts'
 import { createTestTable } from '../support/store.ts'
 
@@ -56,6 +57,18 @@ async function recordAll(events: LinkEvent[]) {
 }
 
 const ok = { httpStatus: 200 }
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** `work`, failing the test if it has not ended within `ms` (a dispatcher that spins never would). */
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms)))
+  try {
+    return await Promise.race([work, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 describe('webhook dispatcher', () => {
   it('records an event once however often its stream record is replayed', async () => {
@@ -205,6 +218,170 @@ describe('webhook dispatcher', () => {
     })
     await dispatcher.processLink(events[0].linkId)
     expect(r.sent.map((e) => e.id)).toEqual(events.map((e) => e.id))
+  })
+
+  it('a holder whose lease another dispatcher took stops at once: no second send, no spinning, a warning naming the link', async () => {
+    // The holder stalls past its lease during an attempt (the clock jumps, as after a frozen Lambda)
+    // and another dispatcher takes the queue. Either during the last event's attempt (the release
+    // finds out) or before the next event (the renewal does), the holder leaves the link to it.
+    for (const count of [1, 2]) {
+      const events = eventsOf(count)
+      await recordAll(events)
+      const linkId = events[0].linkId
+      let clock = Date.now()
+      let taken = false
+      const r = receiver(ok)
+      const dispatcher = new WebhookDispatcher({
+        store,
+        logger,
+        now: () => new Date(clock),
+        deliver: async (event) => {
+          clock += DEFAULT_LEASE_MS + 1000
+          taken = (await store.lock(linkId, 'the-next-holder', new Date(clock), DEFAULT_LEASE_MS)) !== null
+          return r.deliver(event)
+        },
+      })
+      await within(3000, dispatcher.processLink(linkId))
+      expect(taken).toBe(true)
+      expect(r.sent.map((e) => e.id)).toEqual([events[0].id])
+      // Still the other one's: the holder neither released nor renewed it.
+      expect(await store.renew(linkId, 'the-next-holder', new Date(clock), DEFAULT_LEASE_MS)).toBe(true)
+      expect(logs.lines.filter((line) => line.includes('lost the lease') && line.includes(linkId))).toHaveLength(1)
+      expect(logs.lines.find((line) => line.includes('lost the lease') && line.includes(linkId))).toContain('"level":40')
+    }
+  })
+
+  it('the lease always covers the attempt under way: renewed before an attempt when less than its worst case is left', async () => {
+    // Lease 2 s; an attempt takes at most 1.5 s, plus 0.2 s for its writes. The first attempt takes
+    // 0.7 s, so the second starts with ~1.3 s of lease left (< 1.7 s): it must renew first, and
+    // nobody can take the queue while that attempt (1.4 s) runs past the first lease.
+    const events = eventsOf(2)
+    await recordAll(events)
+    const linkId = events[0].linkId
+    let firstCall = 0
+    let intruder: unknown = 'not tried'
+    const r = receiver(ok)
+    const dispatcher = new WebhookDispatcher({
+      store,
+      logger,
+      leaseMs: 2000,
+      attemptTimeoutMs: 1500,
+      writesMarginMs: 200,
+      deliver: async (event) => {
+        if (!firstCall) {
+          firstCall = Date.now()
+          await sleep(700)
+        } else {
+          await sleep(firstCall + 2100 - Date.now())
+          intruder = await store.lock(linkId, 'an-intruder', new Date(), 2000)
+          if (intruder) await store.unlock(linkId, 'an-intruder')
+        }
+        return r.deliver(event)
+      },
+    })
+    await within(5000, dispatcher.processLink(linkId))
+    expect(intruder).toBeNull()
+    expect(r.sent.map((e) => e.id)).toEqual(events.map((e) => e.id))
+    expect(() => new WebhookDispatcher({ store, logger, deliver: r.deliver, leaseMs: 15_000 })).toThrow(/leaseMs/)
+  })
+
+  it('a redelivery of the event under way wins over the 410 that answers it: the event is sent again and the link is not gone', async () => {
+    const events = eventsOf(2)
+    await recordAll(events)
+    const linkId = events[0].linkId
+    const r = receiver(ok)
+    let raced = false
+    const dispatcher = new WebhookDispatcher({
+      store,
+      logger,
+      deliver: async (event) => {
+        if (!raced) {
+          raced = true
+          // The tenant redelivers this very event while the receiver is answering 410.
+          await store.redeliver((await store.find(linkId, event.id))!, new Date())
+          r.sent.push(event)
+          return { httpStatus: 410 }
+        }
+        return r.deliver(event)
+      },
+    })
+    await within(5000, dispatcher.processLink(linkId))
+    expect(r.sent.map((e) => e.id)).toEqual([events[0].id, events[0].id, events[1].id])
+    expect((await store.list(linkId)).map((e) => e.state)).toEqual(['delivered', 'delivered'])
+    expect(await store.queue(linkId)).toMatchObject({ gone: false })
+  })
+
+  it('a redelivery of an earlier event during an attempt answered 410 is delivered, and the link goes on', async () => {
+    const events = eventsOf(3)
+    await recordAll(events.slice(0, 2))
+    const linkId = events[0].linkId
+    const r = receiver({ httpStatus: 500 }, ok)
+    let raced = false
+    const dispatcher = new WebhookDispatcher({
+      store,
+      logger,
+      schedule: [0], // one attempt: the first event fails at its first 500
+      deliver: async (event) => {
+        if (event.id === events[1].id && !raced) {
+          raced = true
+          // The receiver says 410 to the second event, after the tenant redelivered the first one.
+          await store.redeliver((await store.find(linkId, events[0].id))!, new Date())
+          return { httpStatus: 410 }
+        }
+        return r.deliver(event)
+      },
+    })
+    await within(5000, dispatcher.processLink(linkId))
+    let stored = await store.list(linkId)
+    expect(stored.map((e) => [e.state, e.lastError])).toEqual([['delivered', null], ['failed', 'gone']])
+    expect(await store.queue(linkId)).toMatchObject({ gone: false })
+    // Not gone: the link's next event is sent.
+    await store.record(events[2], new Date())
+    await within(5000, dispatcher.processLink(linkId))
+    stored = await store.list(linkId)
+    expect(stored[2]).toMatchObject({ state: 'delivered' })
+    expect(r.sent.map((e) => e.id)).toEqual([events[0].id, events[0].id, events[2].id])
+  })
+
+  it('retry sweeps are fair and bounded: the longest due first across shards, at most sweepLimit read, none starves', async () => {
+    // A table of its own, so only these links are due. Each link's receiver keeps failing, so a
+    // served link is due again by the next sweep: a sweep that did not take the longest due first
+    // would serve the same links every time.
+    const { doc, tableName } = await createTestTable('sweep')
+    const sweepStore = new WebhookEventStore(doc, tableName)
+    const base = Date.now()
+    const links: string[] = []
+    for (let i = 0; i < 24; i++) {
+      const [event] = eventsOf(1)
+      await sweepStore.record(event, new Date(base + i * 10))
+      links.push(event.linkId)
+    }
+    expect(new Set(links.map(activityShard)).size).toBeGreaterThan(4)
+    let clock = base + 1000
+    const served: string[] = []
+    const dispatcher = new WebhookDispatcher({
+      store: sweepStore,
+      logger,
+      now: () => new Date(clock),
+      schedule: Array.from({ length: 20 }, (_, i) => (i ? 1000 : 0)),
+      concurrency: 1,
+      budgetMs: 300,
+      sweepLimit: 6,
+      deliver: async (event) => {
+        served.push(event.linkId)
+        await sleep(60)
+        return { httpStatus: 500 }
+      },
+    })
+    let sweeps = 0
+    while (new Set(served).size < links.length && sweeps < 24) {
+      expect(await dispatcher.processDue()).toBeLessThanOrEqual(6)
+      sweeps++
+      clock += 1000
+    }
+    // Every sweep left some due links over, yet each was served, in the order they fell due.
+    expect(sweeps).toBeGreaterThan(4)
+    expect([...new Set(served)]).toEqual(links)
   })
 
   it('logs ids, types and statuses, never the body or the URL', () => {

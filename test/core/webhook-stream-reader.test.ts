@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { PutCommand } from '@aws-sdk/lib-dynamodb'
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
 import { createLogger } from '@wa-link-broker/core/logger'
 import type { StreamChange } from '@wa-link-broker/core/webhooks'
-import { createStreamsClient, DynamoDBStreamReader } from '@wa-link-broker/core/webhooks/stream-reader'
+import { tableDefinition } from '@wa-link-broker/core/store'
+import { CHECKPOINT_TTL_SECONDS, createStreamsClient, DynamoDBStreamReader } from '@wa-link-broker/core/webhooks/stream-reader'
 import { LogCapture } from '../support/api.ts'
 import { createTestTable } from '../support/store.ts'
 import { waitUntil } from '../support/e2e.ts'
@@ -72,5 +73,24 @@ describe('DynamoDB stream reader', () => {
     await d.stop()
     expect(batches.length).toBe(settled)
     expect(batches.flat().filter((c) => String(c.keys.pk).startsWith('STREAMPOS#')).length).toBeLessThanOrEqual(2)
+  })
+  it('each checkpoint write sets the table TTL anew, 48 h after it', async () => {
+    let now = Date.parse('2030-01-01T00:00:00Z')
+    const e = new DynamoDBStreamReader({ streams: createStreamsClient({ dynamodbEndpoint: table.endpoint }), doc: table.doc, tableName: table.tableName, logger, idleMs: 20, now: () => new Date(now), onChanges: async () => {} })
+    const checkpoints = async () =>
+      ((await table.doc.send(new ScanCommand({ TableName: table.tableName, ConsistentRead: true }))).Items ?? []).filter((i) => String(i.pk).startsWith('STREAMPOS#'))
+    const ttls = async () => new Set((await checkpoints()).map((c) => c[tableDefinition.ttlAttribute]))
+    await e.start()
+    try {
+      await put(9)
+      const first = Math.floor(now / 1000) + CHECKPOINT_TTL_SECONDS
+      await waitUntil(async () => (await ttls()).has(first), 10_000, 'a checkpoint with its TTL')
+      now += 3600_000
+      await put(10)
+      await waitUntil(async () => (await ttls()).has(first + 3600), 10_000, 'the TTL moved on by the next write')
+      expect(CHECKPOINT_TTL_SECONDS).toBe(48 * 3600)
+    } finally {
+      await e.stop()
+    }
   })
 })

@@ -17,8 +17,10 @@ export interface WebhookReceiver {
   /** `http://127.0.0.1:<port>`. */
   origin: string
   received: ReceivedWebhook[]
-  /** Decides each answer's status; 200 unless set. */
+  /** Decides each answer's status (called when a request has arrived); 200 unless set. */
   answer: (hook: Omit<ReceivedWebhook, 'status'>) => number
+  /** How long the receiver takes to answer (the request counts as received when answered); 0 unless set. */
+  delayMs: number
   /** Deliveries for one link, in arrival order. */
   forLink(linkId: string): ReceivedWebhook[]
   waitFor(predicate: (received: ReceivedWebhook[]) => boolean, timeoutMs?: number, what?: string): Promise<ReceivedWebhook[]>
@@ -36,6 +38,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     origin: '',
     received,
     answer: () => 200,
+    delayMs: 0,
     forLink: (linkId) => received.filter((r) => r.json.data.link.id === linkId),
     async waitFor(predicate, timeoutMs = 15_000, what = 'deliveries') {
       const deadline = Date.now() + timeoutMs
@@ -58,8 +61,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const body = Buffer.concat(chunks).toString('utf8')
       const hook = { id: String(req.headers['webhook-id']), path: req.url ?? '', headers: flatHeaders(req.headers), body, json: JSON.parse(body), at: Date.now() }
       const status = receiver.answer(hook)
-      received.push({ ...hook, status })
-      res.writeHead(status, { 'content-type': 'text/plain' }).end('ok')
+      setTimeout(() => {
+        received.push({ ...hook, status })
+        res.writeHead(status, { 'content-type': 'text/plain' }).end('ok')
+      }, receiver.delayMs)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))

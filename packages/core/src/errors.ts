@@ -34,12 +34,14 @@ export class UnauthorizedError extends DomainError {
   }
 }
 
+/** A 429 with Retry-After; `code` tells one limit from another where a client may act on which. */
 export class RateLimitedError extends DomainError {
   constructor(
     readonly retryAfterSeconds: number,
     what = 'Too many requests',
+    code = 'rate_limited',
   ) {
-    super('rate_limited', `${what}; retry after ${retryAfterSeconds} s.`)
+    super(code, `${what}; retry after ${retryAfterSeconds} s.`)
   }
 }
 

@@ -916,7 +916,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate the webhook signing secret
-         * @description A new secret. For 24 h, deliveries carry signatures with both the old and the new one (space-separated in `webhook-signature`), so receivers can switch without missing one.
+         * @description A new secret. For 24 h, deliveries carry signatures with both the old and the new one (space-separated in `webhook-signature`), so receivers can switch without missing one. Rotating again within that time keeps every earlier secret signing until its own 24 h are up. At most 10 secrets sign at once (the current one included): a rotation beyond that is refused with `429` `too_many_rotations` and a `Retry-After` of the seconds until the oldest retires.
          */
         post: {
             parameters: {
@@ -947,6 +947,15 @@ export interface paths {
                 };
                 /** @description Body is not application/json. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited; see Retry-After. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };

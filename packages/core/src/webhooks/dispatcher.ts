@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { DeliveryError, EventOutcome, StoredEvent, WebhookEventStore } from './event-store.ts'
+import type { DeliveryError, EventOutcome, QueueState, StoredEvent, WebhookEventStore } from './event-store.ts'
 import { DEFAULT_RETRY_SCHEDULE, nextAttemptAfter, type RetrySchedule } from './schedule.ts'
 
 /** What one HTTP attempt came to: the receiver's status, or why there was none. */
 export type AttemptResult = { httpStatus: number } | { error: Exclude<DeliveryError, 'http_error' | 'gone'> }
 
-/** Sends one event once: the HTTP edge (body, signatures, the request and its timeout). */
+/**
+ * Sends one event once: the HTTP edge (body, signatures, the request and its timeout). It must
+ * return within its timeout (`attemptTimeoutMs`) whatever the receiver does: the lease counts on it.
+ */
 export type DeliverEvent = (event: StoredEvent) => Promise<AttemptResult>
+
+/** A receiver that has not answered within this long has failed the attempt (the contract's 10 s). */
+export const DELIVERY_TIMEOUT_MS = 10_000
+/** Room, beyond the request, for the writes that follow an attempt (settle, 410, release), SDK retries included. */
+export const DEFAULT_WRITES_MARGIN_MS = 5_000
 
 export interface DispatcherOptions {
   store: WebhookEventStore
@@ -15,10 +23,14 @@ export interface DispatcherOptions {
   logger: Logger
   schedule?: RetrySchedule
   /**
-   * How long a link's queue stays taken without word from its holder: the holder renews it before
-   * an attempt once half of it has passed. After a crash, the link waits this long at most.
+   * How long a link's queue stays taken without word from its holder. After a crash, the link
+   * waits this long at most. Must outlast one attempt (`attemptTimeoutMs + writesMarginMs`).
    */
   leaseMs?: number
+  /** The most one `deliver` call takes: the sender's timeout (DELIVERY_TIMEOUT_MS unless it was given another). */
+  attemptTimeoutMs?: number
+  /** Time kept for the writes after an attempt (DEFAULT_WRITES_MARGIN_MS). */
+  writesMarginMs?: number
   /**
    * A run (one link's, or a sweep of every due link) starts no attempt after this long, so a Lambda
    * invocation ends within budget + one attempt's timeout; what is left stays due for the next run.
@@ -26,24 +38,44 @@ export interface DispatcherOptions {
   budgetMs?: number
   /** Links served at once by `processDue`. */
   concurrency?: number
+  /**
+   * Due links read by one sweep, the longest due first; the rest wait for the next sweep. Default:
+   * a link a second per worker for the whole budget, more than a sweep usually gets through.
+   */
+  sweepLimit?: number
   now?: () => Date
 }
 
-/** An attempt takes at most 10 s (the delivery timeout); the lease outlasts it with room for the writes around it. */
+/** 30 s: twice an attempt's worst case (10 s + 5 s of writes), so a holder renews about every other attempt. */
 export const DEFAULT_LEASE_MS = 30_000
 export const DEFAULT_BUDGET_MS = 40_000
+
+/** One hold of a link's queue: who holds it, until when (by the lease's clock, `now`), and the run's deadline. */
+interface Hold {
+  linkId: string
+  owner: string
+  deadline: number
+  leaseUntil: number
+}
+
+/** What serving a queue came to: when it is next due (null: nothing waits), or the lease was lost. */
+type Served = Date | null | 'lost'
 
 /**
  * Delivers each link's events in order: the next event of a link waits until the one before it
  * is delivered or given up. A failed attempt is retried on the schedule stored with the event;
- * `410 Gone` ends the link's deliveries. Links are served one dispatcher at a time (a lease on
- * the link's queue), so two drivers (the stream's and the retry timer's) never reorder them.
+ * `410 Gone` ends the link's deliveries (unless a redelivery came during that attempt). Links are
+ * served one dispatcher at a time (a lease on the link's queue, always long enough for the attempt
+ * under way), so two drivers (the stream's and the retry timer's) never reorder them.
  */
 export class WebhookDispatcher {
   private readonly schedule: RetrySchedule
   private readonly leaseMs: number
+  private readonly writesMarginMs: number
+  private readonly attemptWorstMs: number
   private readonly budgetMs: number
   private readonly concurrency: number
+  private readonly sweepLimit: number
   private readonly now: () => Date
   private readonly inflight = new Set<Promise<void>>()
   private sweeping: Promise<number> | null = null
@@ -52,8 +84,13 @@ export class WebhookDispatcher {
   constructor(private readonly options: DispatcherOptions) {
     this.schedule = options.schedule ?? DEFAULT_RETRY_SCHEDULE
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
+    this.writesMarginMs = options.writesMarginMs ?? DEFAULT_WRITES_MARGIN_MS
+    this.attemptWorstMs = (options.attemptTimeoutMs ?? DELIVERY_TIMEOUT_MS) + this.writesMarginMs
+    // A renewed lease must cover a whole attempt, or an attempt could run on after another dispatcher took the link.
+    if (this.leaseMs <= this.attemptWorstMs) throw new RangeError(`leaseMs (${this.leaseMs}) must be longer than one attempt's worst case (${this.attemptWorstMs} ms)`)
     this.budgetMs = options.budgetMs ?? DEFAULT_BUDGET_MS
     this.concurrency = options.concurrency ?? 16
+    this.sweepLimit = options.sweepLimit ?? this.concurrency * Math.ceil(this.budgetMs / 1000)
     this.now = options.now ?? (() => new Date())
   }
 
@@ -62,13 +99,16 @@ export class WebhookDispatcher {
     if (this.stopping || Date.now() > deadline) return
     const { store } = this.options
     const owner = randomUUID()
-    let queue = await store.lock(linkId, owner, this.now(), this.leaseMs)
+    const takenAt = this.now()
+    let queue = await store.lock(linkId, owner, takenAt, this.leaseMs)
     if (!queue) return
-    const run = { owner, deadline, renewed: Date.now() }
+    const hold: Hold = { linkId, owner, deadline, leaseUntil: takenAt.getTime() + this.leaseMs }
     try {
       for (;;) {
-        const due = await this.serve(linkId, run, queue.gone)
-        if (await store.release(linkId, owner, queue.seq, due)) return
+        const served = await this.serve(hold, queue)
+        const released = served === 'lost' ? 'lost' : await store.release(linkId, owner, queue.seq, served)
+        if (released === 'released') return
+        if (released === 'lost') return this.lostLease(linkId)
         // Work was enqueued meanwhile (a new event, a redelivery): look again while still holding the lease.
         queue = (await store.queue(linkId)) ?? queue
       }
@@ -86,7 +126,7 @@ export class WebhookDispatcher {
     this.inflight.add(run)
   }
 
-  /** Every link whose queue is due, found through the index (never a scan). One sweep at a time. */
+  /** The links whose queue is due, the longest due first, found through the index (never a scan). One sweep at a time. */
   processDue(): Promise<number> {
     if (this.stopping) return Promise.resolve(0)
     this.sweeping ??= this.sweep().finally(() => (this.sweeping = null))
@@ -103,9 +143,14 @@ export class WebhookDispatcher {
     while (this.inflight.size || this.sweeping) await Promise.allSettled([...this.inflight, this.sweeping])
   }
 
+  /**
+   * Serves up to `sweepLimit` due links, the longest due first (the index's shards interleaved by
+   * due time), so that with a budget too short for all of them the ones left over are the first
+   * served next time: none starves behind links that fail again and again.
+   */
   private async sweep(): Promise<number> {
     const deadline = Date.now() + this.budgetMs
-    const links = [...new Set(await this.options.store.dueLinks(this.now()))]
+    const links = await this.options.store.dueLinks(this.now(), this.sweepLimit)
     let next = 0
     const worker = async () => {
       while (next < links.length && Date.now() <= deadline) {
@@ -117,31 +162,52 @@ export class WebhookDispatcher {
     return links.length
   }
 
-  /** Works through the link's pending events in order; returns when the queue is next due (null: nothing waits). */
-  private async serve(linkId: string, run: { owner: string; deadline: number; renewed: number }, gone: boolean): Promise<Date | null> {
+  /** Works through the link's pending events in order; returns when the queue is next due (null: nothing waits), or 'lost'. */
+  private async serve(hold: Hold, queue: QueueState): Promise<Served> {
     const { store } = this.options
-    for (const event of await store.list(linkId, { pendingOnly: true })) {
-      const now = this.now()
+    let gone = queue.gone
+    for (const event of await store.list(hold.linkId, { pendingOnly: true })) {
       if (gone) {
+        if (!(await this.keepLease(hold, this.writesMarginMs))) return 'lost'
         await store.settle(event, { ...unchanged(event), state: 'failed', lastError: 'gone', nextAttemptAt: null })
         continue
       }
+      const now = this.now()
       const due = new Date(event.nextAttemptAt ?? now)
       if (due > now) return due
-      if (this.stopping || Date.now() > run.deadline) return now
-      if (Date.now() - run.renewed > this.leaseMs / 2) {
-        if (!(await store.renew(linkId, run.owner, now, this.leaseMs))) throw new Error('lost the lease on a webhook queue')
-        run.renewed = Date.now()
-      }
+      // Out of time: left due when it was, so it keeps its place among the due links of the next sweep.
+      if (this.stopping || Date.now() > hold.deadline) return due
+      if (!(await this.keepLease(hold, this.attemptWorstMs))) return 'lost'
       const outcome = await this.attempt(event)
-      if (!outcome) return now // someone else settled it: look again
+      if (!outcome) return now // someone else settled it, or it was redelivered meanwhile: look again
       if (outcome.state === 'pending') return new Date(outcome.nextAttemptAt!)
       if (outcome.lastError === 'gone') {
+        // Not written when a redelivery landed during the attempt (or the lease is gone): look again.
+        if (!(await store.markGone(hold.linkId, hold.owner, queue.kick))) return now
         gone = true
-        await store.markGone(linkId, run.owner)
       }
     }
     return null
+  }
+
+  /**
+   * Makes sure the lease has `needMs` left (by the clock it is kept with), renewing it if not, so
+   * what follows never runs past it. False when the lease was lost to another dispatcher.
+   */
+  private async keepLease(hold: Hold, needMs: number): Promise<boolean> {
+    const now = this.now()
+    if (hold.leaseUntil - now.getTime() > needMs) return true
+    if (!(await this.options.store.renew(hold.linkId, hold.owner, now, this.leaseMs))) return false
+    hold.leaseUntil = now.getTime() + this.leaseMs
+    return true
+  }
+
+  /**
+   * The lease ran out and another dispatcher took the queue: it serves the link now, so this one
+   * stops at once rather than serve (and send) alongside it.
+   */
+  private lostLease(linkId: string): void {
+    this.options.logger.warn({ linkId }, 'lost the lease on a webhook queue; its new holder serves it')
   }
 
   private async attempt(event: StoredEvent): Promise<EventOutcome | null> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { AttributeValue } from '@aws-sdk/client-dynamodb'
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { isConditionalCheckFailed } from '../store/client.ts'
 import { FINISHED_RETENTION_SECONDS } from '../store/link-item.ts'
 import { activityShard, tableDefinition as T } from '../store/table.ts'
@@ -10,7 +11,8 @@ import type { LinkEvent, StreamChange, WebhookEventType } from './events.ts'
  * Webhook events and their delivery state, in the single table. One partition per link:
  *   pk EVT#<linkId>, sk E#<version, 10 digits>#<type>  — one event, in the link's order
  *   pk EVT#<linkId>, sk QUEUE                          — the link's delivery queue: a counter of
- *       enqueued work (seq), the dispatcher's lease, `gone` after a 410, and while work is waiting,
+ *       enqueued work (seq), the dispatcher's lease, `gone` after a 410, the last redelivery's
+ *       `kick` (a new value per redelivery), and while work is waiting,
  *       the activity index's keys: gsi2pk = WEBHOOKS#<shard> (the index's own shard of the link
  *       id), gsi2sk = when it is due (an ISO time). So due queues are found with one Query per
  *       shard, never a scan; the index projects keys only, which is all this reads.
@@ -30,17 +32,34 @@ export interface StoredEvent extends LinkEvent {
   lastAttemptAt: string | null
   nextAttemptAt: string | null
   deliveredAt: string | null
+  /**
+   * The event's last redelivery (a new value each time; absent before the first). An attempt's
+   * outcome is written only while it is unchanged, so a redelivery asked for during the attempt is
+   * not overwritten by that attempt's outcome (a 410's `failed`, say).
+   */
+  redelivery?: string | null
 }
 
 export interface QueueState {
   seq: number
   gone: boolean
+  /** The last redelivery asked for (null: none yet). A 410 marks the queue gone only while this is unchanged. */
+  kick: string | null
 }
+
+/**
+ * How a holder's release went: `released`; `more_work` (work was enqueued since it read the queue:
+ * it still holds the lease and must look again); `lost` (its lease ran out and another dispatcher
+ * took the queue: it must stop at once, the other one serves the link now).
+ */
+export type ReleaseResult = 'released' | 'more_work' | 'lost'
 
 /** What one attempt changes on its event. */
 export type EventOutcome = Pick<StoredEvent, 'state' | 'attempts' | 'lastHttpStatus' | 'lastError' | 'lastAttemptAt' | 'nextAttemptAt' | 'deliveredAt'>
 
 const DUE_PREFIX = 'WEBHOOKS#'
+/** How many due links `dueLinks` returns when not told. */
+const DEFAULT_DUE_LIMIT = 1000
 const QUEUE_SK = 'QUEUE'
 const EVENT_SK_PREFIX = 'E#'
 
@@ -85,6 +104,7 @@ function fromItem(item: Record<string, unknown>): StoredEvent {
     lastAttemptAt: (item.lastAttemptAt as string | undefined) ?? null,
     nextAttemptAt: (item.nextAttemptAt as string | undefined) ?? null,
     deliveredAt: (item.deliveredAt as string | undefined) ?? null,
+    redelivery: (item.redelivery as string | undefined) ?? null,
   }
 }
 
@@ -128,7 +148,7 @@ export class WebhookEventStore {
   }
 
   /** Marks the link's queue as having work due at `now` (one more `seq`), so a dispatcher takes it. */
-  private async enqueue(linkId: string, now: Date, options: { ttl?: number; kick?: boolean }): Promise<void> {
+  private async enqueue(linkId: string, now: Date, options: { ttl?: number; kick?: string }): Promise<void> {
     const names: Record<string, string> = { '#seq': 'seq', '#linkId': 'linkId', '#dpk': T.activityIndex.partitionKey, '#dsk': T.activityIndex.sortKey }
     const values: Record<string, unknown> = { ':zero': 0, ':one': 1, ':linkId': linkId, ':shard': dueShard(linkId), ':now': now.toISOString() }
     const sets = ['#seq = if_not_exists(#seq, :zero) + :one', '#linkId = :linkId', '#dpk = :shard', '#dsk = :now']
@@ -140,7 +160,7 @@ export class WebhookEventStore {
     if (options.kick) {
       // A redelivery: the tenant wants this link served again, 410 or not.
       Object.assign(names, { '#kick': 'kick', '#gone': 'gone' })
-      Object.assign(values, { ':kick': randomUUID(), ':false': false })
+      Object.assign(values, { ':kick': options.kick, ':false': false })
       sets.push('#kick = :kick', '#gone = :false')
     }
     await this.doc.send(
@@ -201,10 +221,11 @@ export class WebhookEventStore {
   }
 
   /**
-   * Lets go of the queue, leaving it due at `due` (or out of the index when nothing waits). Fails
-   * (false) when work was enqueued since `seq` was read: the holder must look again.
+   * Lets go of the queue, leaving it due at `due` (or out of the index when nothing waits). Only
+   * the holder, and only if no work was enqueued since it read `seq`; when the write is refused,
+   * the queue as it was says why (see ReleaseResult).
    */
-  async release(linkId: string, owner: string, seq: number, due: Date | null): Promise<boolean> {
+  async release(linkId: string, owner: string, seq: number, due: Date | null): Promise<ReleaseResult> {
     const names: Record<string, string> = { '#owner': 'lockOwner', '#until': 'lockedUntil', '#seq': 'seq', '#dpk': T.activityIndex.partitionKey, '#dsk': T.activityIndex.sortKey }
     const values: Record<string, unknown> = { ':owner': owner, ':seq': seq }
     let update = 'REMOVE #owner, #until, #dpk, #dsk'
@@ -221,6 +242,34 @@ export class WebhookEventStore {
           ConditionExpression: '#owner = :owner AND #seq = :seq',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      )
+      return 'released'
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error
+      // The SDK hands back the item as it was in DynamoDB's wire format, not unmarshalled.
+      const current = (error as { Item?: Record<string, AttributeValue> }).Item
+      return current?.lockOwner?.S === owner ? 'more_work' : 'lost'
+    }
+  }
+
+  /**
+   * The receiver answered 410 Gone: no more deliveries for this link until a redelivery asks again.
+   * Only while the queue's `kick` is still the one the holder read: a redelivery that landed during
+   * the attempt (it clears `gone` and sets a new kick) wins over the 410 that answered it. False when
+   * not written (that redelivery, or a lost lease): the holder looks at the queue again.
+   */
+  async markGone(linkId: string, owner: string, kick: string | null): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: queueKey(linkId),
+          UpdateExpression: 'SET #gone = :true',
+          ConditionExpression: `#owner = :owner AND ${kick === null ? 'attribute_not_exists(#kick)' : '#kick = :kick'}`,
+          ExpressionAttributeNames: { '#gone': 'gone', '#owner': 'lockOwner', '#kick': 'kick' },
+          ExpressionAttributeValues: { ':true': true, ':owner': owner, ...(kick === null ? {} : { ':kick': kick }) },
         }),
       )
       return true
@@ -228,20 +277,6 @@ export class WebhookEventStore {
       if (isConditionalCheckFailed(error)) return false
       throw error
     }
-  }
-
-  /** The receiver answered 410 Gone: no more deliveries for this link until a redelivery asks again. */
-  async markGone(linkId: string, owner: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: queueKey(linkId),
-        UpdateExpression: 'SET #gone = :true',
-        ConditionExpression: '#owner = :owner',
-        ExpressionAttributeNames: { '#gone': 'gone', '#owner': 'lockOwner' },
-        ExpressionAttributeValues: { ':true': true, ':owner': owner },
-      }),
-    )
   }
 
   /** Drops the lease without touching the due time: after a failure, the next sweep of due queues retries. */
@@ -262,27 +297,36 @@ export class WebhookEventStore {
       })
   }
 
-  /** Links whose queue is due by `now`: one Query per index shard, all at once. */
-  async dueLinks(now: Date): Promise<string[]> {
+  /**
+   * Up to `limit` links whose queue is due by `now`, the longest due first across every index
+   * shard. One Query per shard, all at once, each already in due order and cut at `limit` (so the
+   * `limit` longest due overall are among what they return); the rest stay in the index for the
+   * next look. Never a scan, and never more than `limit` keys per shard however many are due.
+   */
+  async dueLinks(now: Date, limit = DEFAULT_DUE_LIMIT): Promise<string[]> {
     const shards = Array.from({ length: T.activityIndex.shards }, (_, n) => `${DUE_PREFIX}${n}`)
-    const found = await Promise.all(
-      shards.map(async (shard) => {
-        const ids: string[] = []
-        const pages = paginateQuery(
-          { client: this.doc },
-          {
-            TableName: this.tableName,
-            IndexName: T.activityIndex.name,
-            KeyConditionExpression: '#dpk = :shard AND #dsk <= :now',
-            ExpressionAttributeNames: { '#dpk': T.activityIndex.partitionKey, '#dsk': T.activityIndex.sortKey },
-            ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
-          },
-        )
-        for await (const page of pages) for (const item of page.Items ?? []) ids.push((item[T.partitionKey] as string).slice('EVT#'.length))
-        return ids
+    const found = await Promise.all(shards.map((shard) => this.dueInShard(shard, now, limit)))
+    return found
+      .flat()
+      .sort((a, b) => (a.due < b.due ? -1 : a.due > b.due ? 1 : a.linkId < b.linkId ? -1 : 1))
+      .slice(0, limit)
+      .map((entry) => entry.linkId)
+  }
+
+  /** The first `limit` due queues of one index shard, in due order (the index's sort key is the due time). */
+  private async dueInShard(shard: string, now: Date, limit: number): Promise<{ linkId: string; due: string }[]> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: T.activityIndex.name,
+        KeyConditionExpression: '#dpk = :shard AND #dsk <= :now',
+        ExpressionAttributeNames: { '#dpk': T.activityIndex.partitionKey, '#dsk': T.activityIndex.sortKey },
+        ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
+        Limit: limit,
       }),
     )
-    return found.flat()
+    // Due times are ISO strings of one format, so they compare as strings.
+    return (res.Items ?? []).map((item) => ({ linkId: (item[T.partitionKey] as string).slice('EVT#'.length), due: item[T.activityIndex.sortKey] as string }))
   }
 
   /** The link's events, oldest first. */
@@ -308,11 +352,13 @@ export class WebhookEventStore {
     return (await this.list(linkId)).find((e) => e.id === eventId) ?? null
   }
 
-  /** Writes an attempt's outcome, unless the event changed meanwhile (then false). */
+  /** Writes an attempt's outcome, unless the event changed meanwhile (another attempt, a redelivery: then false). */
   async settle(event: StoredEvent, outcome: EventOutcome): Promise<boolean> {
     const fields = Object.entries(outcome)
-    const names: Record<string, string> = { '#attempts': 'attempts', '#state': 'state' }
+    const names: Record<string, string> = { '#attempts': 'attempts', '#state': 'state', '#redelivery': 'redelivery' }
     const values: Record<string, unknown> = { ':readAttempts': event.attempts, ':pending': 'pending' }
+    const redelivered = event.redelivery ? '#redelivery = :redelivery' : 'attribute_not_exists(#redelivery)'
+    if (event.redelivery) values[':redelivery'] = event.redelivery
     const sets: string[] = []
     const removes: string[] = []
     fields.forEach(([field, value], i) => {
@@ -327,7 +373,7 @@ export class WebhookEventStore {
           TableName: this.tableName,
           Key: eventKey(event.linkId, event.version, event.type),
           UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: '#attempts = :readAttempts AND #state = :pending',
+          ConditionExpression: `#attempts = :readAttempts AND #state = :pending AND ${redelivered}`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
@@ -339,22 +385,27 @@ export class WebhookEventStore {
     }
   }
 
-  /** Makes the event pending and due now, and asks for its link to be served at once (even after a 410). */
+  /**
+   * Makes the event pending and due now, and asks for its link to be served at once (even after a
+   * 410). One new value marks both the event (so an attempt under way cannot overwrite this with
+   * its outcome) and the queue's `kick` (so a 410 answered meanwhile cannot mark the link gone).
+   */
   async redeliver(event: StoredEvent, now: Date): Promise<void> {
+    const kick = randomUUID()
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: eventKey(event.linkId, event.version, event.type),
-        UpdateExpression: 'SET #state = :pending, #next = :now',
+        UpdateExpression: 'SET #state = :pending, #next = :now, #redelivery = :kick',
         ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': T.partitionKey, '#state': 'state', '#next': 'nextAttemptAt' },
-        ExpressionAttributeValues: { ':pending': 'pending', ':now': now.toISOString() },
+        ExpressionAttributeNames: { '#pk': T.partitionKey, '#state': 'state', '#next': 'nextAttemptAt', '#redelivery': 'redelivery' },
+        ExpressionAttributeValues: { ':pending': 'pending', ':now': now.toISOString(), ':kick': kick },
       }),
     )
-    await this.enqueue(event.linkId, now, { kick: true })
+    await this.enqueue(event.linkId, now, { kick })
   }
 }
 
 function queueState(item: Record<string, unknown>): QueueState {
-  return { seq: (item.seq as number | undefined) ?? 0, gone: item.gone === true }
+  return { seq: (item.seq as number | undefined) ?? 0, gone: item.gone === true, kick: (item.kick as string | undefined) ?? null }
 }

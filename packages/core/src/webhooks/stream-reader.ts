@@ -5,11 +5,13 @@ import {
   GetShardIteratorCommand,
   ListStreamsCommand,
   type _Record,
+  type Shard,
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams'
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { Logger } from 'pino'
 import type { StoreConnection } from '../store/client.ts'
+import { epochSeconds } from '../store/link-item.ts'
 import { tableDefinition as T } from '../store/table.ts'
 import type { StreamChange } from './events.ts'
 import { toStreamChange } from './stream-change.ts'
@@ -19,9 +21,13 @@ import { toStreamChange } from './stream-change.ts'
  * machine (`npm start`, the tests): every shard in order, parents before children, handing each
  * batch to `onChanges` and then checkpointing its position in the table
  *   pk STREAMPOS#<shardId>, sk STREAMPOS: the last sequence number handled, `closed` once a
- *   closed shard has been read to its end
+ *   closed shard has been read to its end, and the table's TTL attribute CHECKPOINT_TTL_SECONDS
+ *   after the last write
  * so that a restart resumes where the last run stopped: at least once, never lost (within the
  * stream's 24 h retention). `onChanges` must be idempotent; a batch it throws on is read again.
+ * DynamoDB rolls shards over every few hours, so neither the checkpoints nor the shards the reader
+ * tracks may pile up: checkpoints expire by TTL, and finished shards are forgotten (see
+ * forgetFinishedShards) once the stream no longer lists them.
  */
 
 export interface StreamReaderOptions {
@@ -37,9 +43,18 @@ export interface StreamReaderOptions {
   idleMs?: number
   /** How often to look for new shards (DynamoDB rolls them over; a closed shard also triggers a look). */
   shardRefreshMs?: number
+  /** The clock of checkpoint writes (`updatedAt` and the TTL); tests move it. */
+  now?: () => Date
 }
 
 export const DEFAULT_STREAM_IDLE_MS = 25
+/**
+ * How long a checkpoint outlives its last write before the table's TTL deletes it. The stream keeps
+ * records 24 h, so a position older than that points at nothing a restart could still read; the
+ * second day is margin for a reader that was stopped for a while. Each write sets it anew, so the
+ * checkpoint of a shard still being read does not expire.
+ */
+export const CHECKPOINT_TTL_SECONDS = 48 * 3600
 const CHECKPOINT_SK = 'STREAMPOS'
 const checkpointKey = (shardId: string) => ({ [T.partitionKey]: `STREAMPOS#${shardId}`, [T.sortKey]: CHECKPOINT_SK })
 const isCheckpoint = (record: _Record) => record.dynamodb?.Keys?.[T.sortKey]?.S === CHECKPOINT_SK
@@ -86,6 +101,11 @@ export class DynamoDBStreamReader {
     this.loop = this.run()
   }
 
+  /** The shards the reader keeps track of now, read or not (diagnostics; the tests watch it stay bounded). */
+  get trackedShardIds(): string[] {
+    return [...this.shards.keys()]
+  }
+
   async stop(): Promise<void> {
     this.stopped = true
     this.wake?.()
@@ -115,18 +135,46 @@ export class DynamoDBStreamReader {
     return [...this.shards.values()].filter((s) => !s.done && (!s.parentId || !this.shards.has(s.parentId) || this.shards.get(s.parentId)!.done))
   }
 
+  /** Tracks the shards the stream lists that are new to the reader, and forgets the finished ones it no longer lists. */
   private async refreshShards(): Promise<void> {
     this.refreshNeeded = false
+    const listed = await this.listShards()
+    for (const shard of listed) {
+      if (shard.ShardId && !this.shards.has(shard.ShardId)) await this.track(shard.ShardId, shard.ParentShardId)
+    }
+    this.forgetFinishedShards(new Set(listed.map((s) => s.ShardId)))
+  }
+
+  /** Every shard DescribeStream lists now, all pages. */
+  private async listShards(): Promise<Shard[]> {
+    const shards: Shard[] = []
     let start: string | undefined
     do {
       const { StreamDescription } = await this.options.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }))
-      for (const shard of StreamDescription?.Shards ?? []) {
-        if (!shard.ShardId || this.shards.has(shard.ShardId)) continue
-        const checkpoint = await this.readCheckpoint(shard.ShardId)
-        this.shards.set(shard.ShardId, { id: shard.ShardId, parentId: shard.ParentShardId, lastSeq: checkpoint?.sequenceNumber, done: checkpoint?.closed === true })
-      }
+      shards.push(...(StreamDescription?.Shards ?? []))
       start = StreamDescription?.LastEvaluatedShardId
     } while (start)
+    return shards
+  }
+
+  /** A shard new to this process, from where its checkpoint (if any) says the last run stopped. */
+  private async track(id: string, parentId: string | undefined): Promise<void> {
+    const checkpoint = await this.readCheckpoint(id)
+    this.shards.set(id, { id, parentId, lastSeq: checkpoint?.sequenceNumber, done: checkpoint?.closed === true })
+  }
+
+  /**
+   * Drops the shards nothing will read again: read to their end (or aged out), their children
+   * already tracked (so no child waits on them), and no longer listed by the stream (so the next
+   * refresh does not find them again and re-read their checkpoint). While still listed a finished
+   * shard is kept, for that same reason. Without this the map would grow by every shard DynamoDB
+   * rolls over (about every 4 h) for as long as the process runs.
+   */
+  private forgetFinishedShards(listed: Set<string | undefined>): void {
+    const parents = new Set([...this.shards.values()].map((s) => s.parentId))
+    for (const shard of [...this.shards.values()]) {
+      if (shard.done && parents.has(shard.id) && !listed.has(shard.id)) this.shards.delete(shard.id)
+    }
   }
 
   /** Reads one batch from the shard; true when it had records (so polling goes on at once). */
@@ -193,11 +241,20 @@ export class DynamoDBStreamReader {
     return res.Item as { sequenceNumber?: string; closed?: boolean } | undefined
   }
 
+  /** Every write sets the TTL anew: a checkpoint expires CHECKPOINT_TTL_SECONDS after the last one. */
   private async writeCheckpoint(shard: ShardState, closed: boolean): Promise<void> {
+    const now = this.options.now?.() ?? new Date()
     await this.options.doc.send(
       new PutCommand({
         TableName: this.options.tableName,
-        Item: { ...checkpointKey(shard.id), streamArn: this.streamArn, sequenceNumber: shard.lastSeq, closed, updatedAt: new Date().toISOString() },
+        Item: {
+          ...checkpointKey(shard.id),
+          streamArn: this.streamArn,
+          sequenceNumber: shard.lastSeq,
+          closed,
+          updatedAt: now.toISOString(),
+          [T.ttlAttribute]: epochSeconds(now) + CHECKPOINT_TTL_SECONDS,
+        },
       }),
     )
   }

@@ -1,4 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
+import { MAX_SIGNING_SECRETS, ROTATION_OVERLAP_MS, TOO_MANY_ROTATIONS } from '@wa-link-broker/core/webhooks'
 import { authenticate, tenantOf } from '../auth.ts'
 import type { AppDeps } from '../deps.ts'
 import { bearerSecurity, newRouter } from '../router.ts'
@@ -42,10 +43,10 @@ export function webhookRoutes({ links, webhooks, apiKeys }: AppDeps) {
       method: 'post',
       path: '/v1/webhook-secret/rotate',
       summary: 'Rotate the webhook signing secret',
-      description: 'A new secret. For 24 h, deliveries carry signatures with both the old and the new one (space-separated in `webhook-signature`), so receivers can switch without missing one.',
+      description: `A new secret. For ${ROTATION_OVERLAP_MS / 3600_000} h, deliveries carry signatures with both the old and the new one (space-separated in \`webhook-signature\`), so receivers can switch without missing one. Rotating again within that time keeps every earlier secret signing until its own ${ROTATION_OVERLAP_MS / 3600_000} h are up. At most ${MAX_SIGNING_SECRETS} secrets sign at once (the current one included): a rotation beyond that is refused with \`429\` \`${TOO_MANY_ROTATIONS}\` and a \`Retry-After\` of the seconds until the oldest retires.`,
       security: bearerSecurity,
       middleware: [tenantOnly] as const,
-      responses: { 200: { description: 'The new secret.', content: { 'application/json': { schema: WebhookSecretSchema } } }, ...errorResponses(401, 415) },
+      responses: { 200: { description: 'The new secret.', content: { 'application/json': { schema: WebhookSecretSchema } } }, ...errorResponses(401, 415, 429) },
     }),
     async (c) => c.json({ secret: await webhooks.rotateSecret(tenantOf(c.var.principal)) }, 200),
   )

@@ -14,6 +14,7 @@ export interface WebhookDeliveryOptions {
   logger: Logger
   /** The retry schedule; the default is DEFAULT_RETRY_SCHEDULE (tests make it seconds long). */
   schedule?: RetrySchedule
+  /** One attempt's bound (DELIVERY_TIMEOUT_MS unless given); the dispatcher's lease covers it. */
   timeoutMs?: number
 }
 
@@ -21,7 +22,7 @@ export interface WebhookDelivery {
   dispatcher: WebhookDispatcher
   /** Records the events of a batch of stream records; returns the links with deliveries to make now. */
   record(changes: readonly StreamChange[]): Promise<string[]>
-  /** Stops the dispatcher and ends connections; an attempt cut short is retried later. */
+  /** Takes no new attempt, lets those under way finish (their outcome written), then ends connections. */
   stop(): Promise<void>
 }
 
@@ -33,14 +34,16 @@ export function buildWebhookDelivery(options: WebhookDeliveryOptions): WebhookDe
   const store = new WebhookEventStore(doc, tableName)
   const secrets = new WebhookSecretStore(doc, tableName, options.keys)
   const sender = createWebhookSender({ local: options.local, timeoutMs: options.timeoutMs, signingSecrets: (tenantId) => secrets.signingSecrets(tenantId) })
-  const dispatcher = new WebhookDispatcher({ store, deliver: sender.deliver, logger, schedule: options.schedule })
+  const dispatcher = new WebhookDispatcher({ store, deliver: sender.deliver, attemptTimeoutMs: sender.timeoutMs, logger, schedule: options.schedule })
   return {
     dispatcher,
     record: (changes) => recordStreamChanges(changes, { store, logger }),
     async stop() {
+      // In this order: closing the sender first would cut the attempts under way short, and they
+      // would count as failures (retried later, though their receiver may have answered 2xx).
       dispatcher.stop()
-      sender.close()
       await dispatcher.drain()
+      sender.close()
     },
   }
 }

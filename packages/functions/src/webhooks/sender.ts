@@ -2,24 +2,26 @@ import { request as httpRequest, type Agent, type IncomingMessage } from 'node:h
 import { request as httpsRequest } from 'node:https'
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent'
 import { Webhook } from 'standardwebhooks'
-import type { AttemptResult, DeliverEvent, StoredEvent } from '@wa-link-broker/core/webhooks'
+import { DELIVERY_TIMEOUT_MS, type AttemptResult, type DeliverEvent, type StoredEvent } from '@wa-link-broker/core/webhooks'
 import { webhookBody } from './payload.ts'
 import { outboundPolicy } from './policy.ts'
 
-/** A receiver that has not answered within this long has failed the attempt. */
-export const DELIVERY_TIMEOUT_MS = 10_000
+export { DELIVERY_TIMEOUT_MS }
 const USER_AGENT = 'wa-link-broker-webhooks/1'
 
 export interface WebhookSenderOptions {
   local: boolean
-  /** The secrets to sign with now: the tenant's current one, and during a rotation's overlap the previous one. */
+  /** The secrets to sign with now: the tenant's current one, and those rotated away whose overlap is not over. */
   signingSecrets(tenantId: string): Promise<string[]>
+  /** The most one `deliver` takes, all of it (DELIVERY_TIMEOUT_MS unless given). */
   timeoutMs?: number
   now?: () => Date
 }
 
 export interface WebhookSender {
   deliver: DeliverEvent
+  /** The bound on one `deliver`: the dispatcher's lease is kept long enough for it. */
+  timeoutMs: number
   /** Closes idle keep-alive connections. */
   close(): void
 }
@@ -38,6 +40,9 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   const now = options.now ?? (() => new Date())
 
   async function deliver(event: StoredEvent): Promise<AttemptResult> {
+    // One clock for the whole attempt: the secrets' lookup, DNS, connecting, sending the body and
+    // the answer's headers. The dispatcher's lease counts on no attempt outlasting it.
+    const signal = AbortSignal.timeout(timeoutMs)
     let url: URL
     try {
       url = new URL(event.url)
@@ -47,18 +52,21 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     if (!policy.protocols.includes(url.protocol)) return { error: 'invalid_url' }
     const body = webhookBody(event)
     const timestamp = now()
-    const signatures = (await options.signingSecrets(event.tenantId)).map((secret) => new Webhook(secret).sign(event.id, timestamp, body))
+    const secrets = await beforeAbort(options.signingSecrets(event.tenantId), signal)
+    if (!secrets) return { error: 'timeout' }
+    const signatures = secrets.map((secret) => new Webhook(secret).sign(event.id, timestamp, body))
     return post(url, body, {
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
       'webhook-id': event.id,
       'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
       'webhook-signature': signatures.join(' '),
-    }, agents[url.protocol as keyof typeof agents], timeoutMs)
+    }, agents[url.protocol as keyof typeof agents], signal)
   }
 
   return {
     deliver,
+    timeoutMs,
     close() {
       agents['http:'].destroy()
       agents['https:'].destroy()
@@ -66,10 +74,21 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   }
 }
 
-function post(url: URL, body: string, headers: Record<string, string>, agent: Agent, timeoutMs: number): Promise<AttemptResult> {
+/** `work`'s value, or null once `signal` aborts first (the work itself goes on, unawaited). */
+function beforeAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T | null> {
+  if (signal.aborted) return Promise.resolve(null)
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(null)
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+/** The request, aborted (DNS, connect, body, answer alike) when `signal` is; resolves at the answer's status. */
+function post(url: URL, body: string, headers: Record<string, string>, agent: Agent, signal: AbortSignal): Promise<AttemptResult> {
   return new Promise((resolve) => {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest
-    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal: AbortSignal.timeout(timeoutMs) }, (res: IncomingMessage) => {
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal }, (res: IncomingMessage) => {
       // The status is the answer; the body is read and dropped so the connection can be reused.
       res.on('error', () => undefined)
       res.resume()
