@@ -14,7 +14,7 @@ import { newLinkId } from '@wa-link-broker/core/link'
 import { createLogger } from '@wa-link-broker/core/logger'
 import { LinkStore } from '@wa-link-broker/core/store'
 import { WebhookEventStore, WebhookSecretStore } from '@wa-link-broker/core/webhooks'
-import { buildWebhookDelivery, parseDeliverRequest, serveLinks } from '@wa-link-broker/functions'
+import { buildWebhookDelivery, parseDeliverRequest } from '@wa-link-broker/functions'
 import { createStreamsClient } from '@wa-link-broker/core/webhooks/stream-reader'
 import { LAMBDA_ENTRIES } from '../../scripts/build.ts'
 import { localClientConfig, startAwsJsonServer } from '../fixtures/aws-json-server.ts'
@@ -370,7 +370,7 @@ describe('the webhook handlers, packaged as SST packages them, against DynamoDB 
     const keys = new KmsKeyProvider(new KMSClient(localClientConfig(kms.endpoint)), KEY_ARN)
     const delivery = buildWebhookDelivery({ config: { tableName: table.tableName, region: 'us-east-1', dynamodbEndpoint: table.endpoint }, keys, local: true, logger })
     try {
-      expect(await serveLinks(delivery.dispatcher, linkIds!, { logger })).toEqual({ served: 1 })
+      expect(await delivery.dispatcher.processLinks(linkIds!)).toBe(1)
     } finally {
       await delivery.stop()
     }

@@ -2,7 +2,7 @@ import { selectKeyProvider } from '@wa-link-broker/core/crypto'
 import { createLogger } from '@wa-link-broker/core/logger'
 import { loadWebhookConfig } from './config.ts'
 import { buildWebhookDelivery } from './webhooks/delivery.ts'
-import { parseDeliverRequest, serveLinks } from './webhooks/handoff.ts'
+import { parseDeliverRequest } from './webhooks/handoff.ts'
 
 // The webhook delivery function (sst.config.ts "WebhookDeliver"): invoked asynchronously by the
 // stream subscriber with `{ linkIds }`, it serves those links' queues with the same dispatcher as the
@@ -19,7 +19,7 @@ export async function handler(event: unknown): Promise<{ links: number }> {
     return { links: 0 }
   }
   const started = Date.now()
-  const { served } = await serveLinks(delivery.dispatcher, linkIds, { logger })
+  const served = await delivery.dispatcher.processLinks(linkIds)
   logger.info({ links: linkIds.length, served, ms: Date.now() - started }, 'webhook deliveries done')
   return { links: linkIds.length }
 }

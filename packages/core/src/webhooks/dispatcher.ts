@@ -151,15 +151,27 @@ export class WebhookDispatcher {
   private async sweep(): Promise<number> {
     const deadline = Date.now() + this.budgetMs
     const links = await this.options.store.dueLinks(this.now(), this.sweepLimit)
+    await this.processLinks(links, deadline)
+    return links.length
+  }
+
+  /**
+   * Serves these links' queues, `concurrency` at a time, all under one deadline: no link is taken up
+   * after it (so a run ends within its budget + one attempt); what is left stays due for the next
+   * sweep. A link that fails is logged and does not stop the rest. Returns how many were taken up.
+   */
+  async processLinks(linkIds: readonly string[], deadline = Date.now() + this.budgetMs): Promise<number> {
     let next = 0
+    let served = 0
     const worker = async () => {
-      while (next < links.length && Date.now() <= deadline) {
-        const linkId = links[next++]
+      while (next < linkIds.length && Date.now() <= deadline) {
+        const linkId = linkIds[next++]
         await this.processLink(linkId, deadline).catch((error) => this.options.logger.warn({ err: error, linkId }, 'webhook dispatch failed'))
+        served++
       }
     }
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, links.length) }, worker))
-    return links.length
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, linkIds.length) }, worker))
+    return served
   }
 
   /** Works through the link's pending events in order; returns when the queue is next due (null: nothing waits), or 'lost'. */

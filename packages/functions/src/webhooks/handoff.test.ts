@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { newLinkId } from '@wa-link-broker/core/link'
 import { createLogger } from '@wa-link-broker/core/logger'
-import { ASYNC_PAYLOAD_LIMIT_BYTES, deliverRequests, LINKS_PER_DELIVERY, parseDeliverRequest, serveLinks } from './handoff.ts'
+import { ASYNC_PAYLOAD_LIMIT_BYTES, deliverRequests, LINKS_PER_DELIVERY, parseDeliverRequest } from './handoff.ts'
 import { loadWebhookStreamConfig } from '../config.ts'
 
 const silent = createLogger({ name: 'test', level: 'silent' })
@@ -31,38 +31,6 @@ describe('the stream → delivery hand-off payloads', () => {
     const list = ids(2)
     expect(parseDeliverRequest({ linkIds: [...list, list[0]] })).toEqual(list)
     for (const bad of [undefined, {}, { linkIds: 'lnk_x' }, { linkIds: ['LINK#x'] }, { linkIds: ids(LINKS_PER_DELIVERY + 1) }]) expect(parseDeliverRequest(bad)).toBeNull()
-  })
-})
-
-describe('serveLinks', () => {
-  it('serves every link, at most `concurrency` at once, all under one deadline; a failing link does not stop the rest', async () => {
-    const list = ids(7)
-    let running = 0
-    let peak = 0
-    const deadlines = new Set<number>()
-    const seen: string[] = []
-    const dispatcher = {
-      async processLink(linkId: string, deadline?: number) {
-        deadlines.add(deadline!)
-        running++
-        peak = Math.max(peak, running)
-        await new Promise((r) => setTimeout(r, 5))
-        running--
-        seen.push(linkId)
-        if (linkId === list[1]) throw new Error('table unavailable')
-      },
-    }
-    expect(await serveLinks(dispatcher, list, { logger: silent, concurrency: 3 })).toEqual({ served: 7 })
-    expect(seen.sort()).toEqual([...list].sort())
-    expect(peak).toBe(3)
-    expect(deadlines.size).toBe(1)
-  })
-
-  it('starts no link once the budget is spent', async () => {
-    const seen: string[] = []
-    const dispatcher = { processLink: async (linkId: string) => { seen.push(linkId); await new Promise((r) => setTimeout(r, 30)) } }
-    await serveLinks(dispatcher, ids(5), { logger: silent, concurrency: 1, budgetMs: 10 })
-    expect(seen).toHaveLength(1)
   })
 })
 

@@ -2,7 +2,6 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { z } from 'zod'
 import { LINK_ID_PATTERN } from '@wa-link-broker/core/link'
 import type { Logger } from '@wa-link-broker/core/logger'
-import { DEFAULT_BUDGET_MS, type WebhookDispatcher } from '@wa-link-broker/core/webhooks'
 
 /**
  * The hand-off between the table's stream subscriber and the delivery function (AWS only).
@@ -28,9 +27,6 @@ export const ASYNC_PAYLOAD_LIMIT_BYTES = 256 * 1024
  * queued behind one invocation's 40 s budget.
  */
 export const LINKS_PER_DELIVERY = 100
-/** Links one delivery invocation serves at once (as the retry Cron's sweep). */
-export const DELIVERY_CONCURRENCY = 16
-
 const deliverRequestSchema = z.object({ linkIds: z.array(z.string().regex(LINK_ID_PATTERN)).max(LINKS_PER_DELIVERY) })
 
 /** Splits link ids into payloads of at most `maxLinks` ids and `maxBytes` bytes of JSON each. */
@@ -102,28 +98,4 @@ export function createDeliveryHandoff(options: DeliveryHandoffOptions): Delivery
 export function parseDeliverRequest(event: unknown): string[] | null {
   const parsed = deliverRequestSchema.safeParse(event)
   return parsed.success ? [...new Set(parsed.data.linkIds)] : null
-}
-
-/**
- * Serves the links' queues, `concurrency` at a time, starting no attempt after the budget (so an
- * invocation ends within budget + one attempt's timeout). What is left stays due for the retry Cron.
- */
-export async function serveLinks(
-  dispatcher: Pick<WebhookDispatcher, 'processLink'>,
-  linkIds: readonly string[],
-  options: { logger: Logger; concurrency?: number; budgetMs?: number },
-): Promise<{ served: number }> {
-  const { logger, concurrency = DELIVERY_CONCURRENCY, budgetMs = DEFAULT_BUDGET_MS } = options
-  const deadline = Date.now() + budgetMs
-  let next = 0
-  let served = 0
-  const worker = async () => {
-    while (next < linkIds.length && Date.now() <= deadline) {
-      const linkId = linkIds[next++]
-      await dispatcher.processLink(linkId, deadline).catch((error) => logger.warn({ err: error, linkId }, 'webhook dispatch failed'))
-      served++
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, linkIds.length) }, worker))
-  return { served }
 }
