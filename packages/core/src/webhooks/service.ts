@@ -1,23 +1,14 @@
 import { NotFoundError } from '../errors.ts'
 import type { Link } from '../link/link.ts'
-import type { DeliveryError, DeliveryState, StoredEvent, WebhookEventStore } from './event-store.ts'
-import { EVENT_ID_PATTERN, type WebhookEventType } from './events.ts'
+import type { EventOutcome, StoredEvent, WebhookEventStore } from './event-store.ts'
+import { EVENT_ID_PATTERN } from './events.ts'
 import type { WebhookSecretStore } from './secret-store.ts'
 
-/** What a tenant sees of one event: its delivery, not its body (which carries QR values and codes). */
-export interface WebhookEventView {
-  id: string
-  type: WebhookEventType
-  /** When the change happened (the body's `timestamp`). */
-  timestamp: string
-  state: DeliveryState
-  attempts: number
-  lastHttpStatus: number | null
-  lastError: DeliveryError | null
-  lastAttemptAt: string | null
-  nextAttemptAt: string | null
-  deliveredAt: string | null
-}
+/**
+ * What a tenant sees of one event: its delivery (an attempt's outcome fields), not its body (which
+ * carries QR values and codes); `timestamp` is when the change happened (the body's `timestamp`).
+ */
+export type WebhookEventView = Pick<StoredEvent, 'id' | 'type'> & { timestamp: string } & EventOutcome
 
 export function toEventView(event: StoredEvent): WebhookEventView {
   return {
