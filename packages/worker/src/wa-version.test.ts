@@ -75,6 +75,10 @@ describe('createWaVersionResolver', () => {
     const { DEFAULT_CONNECTION_CONFIG } = await import('baileys')
     const resolved = await createWaVersionResolver({ sourceUrl: url, logger }).resolve()
     expect(resolved).toEqual({ version: DEFAULT_CONNECTION_CONFIG.version, source: 'bundled' })
+    // Said in one line, without a stack.
+    const fallback = logs.findLast((l) => String(l.msg).startsWith('could not read the latest WhatsApp Web version'))
+    expect(fallback?.reason).toEqual(expect.any(String))
+    expect(fallback).not.toHaveProperty('err')
   })
 
   it("without a source URL, asks Baileys' fetchLatestWaWebVersion, which reads web.whatsapp.com/sw.js", async () => {

@@ -71,7 +71,8 @@ export function createWaVersionResolver(options: WaVersionOptions): WaVersionRes
       : await fetchLatestWaWebVersion({ signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })
     const version = latest.isLatest ? toWaVersion(latest.version) : null
     if (version) return { version, source: 'latest' }
-    options.logger.warn({ err: latest.error, source: options.sourceUrl ?? 'web.whatsapp.com' }, 'could not read the latest WhatsApp Web version; using the one bundled with Baileys')
+    // One line, no stack: offline (a first run without network, a test) this is said on every start.
+    options.logger.warn({ reason: reasonOf(latest.error), source: options.sourceUrl ?? 'web.whatsapp.com' }, 'could not read the latest WhatsApp Web version; using the one bundled with Baileys')
     return { version: toWaVersion(DEFAULT_CONNECTION_CONFIG.version)!, source: 'bundled' }
   }
 
@@ -107,4 +108,13 @@ async function fetchFromUrl(url: string): Promise<LatestWaVersion> {
   } catch (error) {
     return { version: [], isLatest: false, error }
   }
+}
+
+/** Why a lookup failed, in a line: the error's message (fetch's own names the DNS or HTTP failure). */
+function reasonOf(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error.cause as { code?: unknown } | undefined)?.code
+    return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message
+  }
+  return error === undefined ? 'no version in the answer' : String(error)
 }
