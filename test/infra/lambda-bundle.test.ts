@@ -2,8 +2,6 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createServer, type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListStreamsCommand, type _Record } from '@aws-sdk/client-dynamodb-streams'
 import { KMSClient } from '@aws-sdk/client-kms'
 import { Webhook } from 'standardwebhooks'
@@ -20,6 +18,7 @@ import { LAMBDA_ENTRIES } from '../../scripts/build.ts'
 import { localClientConfig, startAwsJsonServer } from '../fixtures/aws-json-server.ts'
 import { taskStoppedEvent } from '../fixtures/ecs-events.ts'
 import { envOf, startFakeEcs } from '../fixtures/fake-ecs.ts'
+import { startFakeLambda } from '../fixtures/fake-lambda.ts'
 import { createTestTable } from '../support/store.ts'
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
 import { CRON_V2_EVENT, filesIn, functionUrlEvent, invokeShipped, packageLikeSst, withSstBanner, type Invocation } from './shipped-lambda.ts'
@@ -201,33 +200,6 @@ describe('the shipped handlers, packaged as SST packages them, against DynamoDB 
     expect(JSON.parse((read.results[0] as { value: { body: string } }).value.body)).toMatchObject({ status: 'failed', error: { code: 'launch_failed' } })
   })
 })
-
-/**
- * A stand-in for Lambda's Invoke API (REST-JSON: `POST /2015-03-31/functions/<name>/invocations`,
- * the invocation type in `X-Amz-Invocation-Type`, the payload as the body) on 127.0.0.1, recording
- * what the SDK sent. It answers 202 as Lambda does for an `Event` invocation, or fails when told to.
- */
-async function startFakeLambda() {
-  const calls: { method: string; functionName: string; headers: IncomingHttpHeaders; payload: unknown }[] = []
-  const fake = { calls, fail: false, endpoint: '', close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '')
-      calls.push({ method: req.method ?? '', functionName: m ? decodeURIComponent(m[1]) : `(not an Invoke: ${req.url})`, headers: req.headers, payload: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') })
-      if (fake.fail) {
-        res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceException', 'x-amzn-requestid': `req-${calls.length}` })
-        res.end(JSON.stringify({ Type: 'Service', message: 'stand-in failure' }))
-      } else {
-        res.writeHead(202, { 'x-amzn-requestid': `req-${calls.length}` }).end()
-      }
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  fake.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return fake
-}
 
 describe('the webhook handlers, packaged as SST packages them, against DynamoDB Local and KMS- and Lambda-protocol endpoints', () => {
   let table: Awaited<ReturnType<typeof createTestTable>>

@@ -6,7 +6,7 @@ export { apiEnvSchema, dispatchesToHosts, loadApiConfig, loadSweeperConfig, load
 export { startLocalWebhooks, type LocalWebhooksOptions } from './webhooks/local-runner.ts'
 export { buildWebhookDelivery, type WebhookDelivery, type WebhookDeliveryOptions } from './webhooks/delivery.ts'
 export { ASYNC_PAYLOAD_LIMIT_BYTES, createDeliveryHandoff, deliverRequests, LINKS_PER_DELIVERY, parseDeliverRequest, type DeliverRequest, type DeliveryHandoff } from './webhooks/handoff.ts'
-export { createWebhookSender, DELIVERY_TIMEOUT_MS } from './webhooks/sender.ts'
+export { createWebhookSender } from './webhooks/sender.ts'
 export { outboundPolicy } from './webhooks/policy.ts'
 export { webhookBody, type WebhookBody } from './webhooks/payload.ts'
 export { LOCAL_DEV_TENANT } from './routes/demo.ts'

@@ -6,7 +6,6 @@ import { DELIVERY_TIMEOUT_MS, type AttemptResult, type DeliverEvent, type Stored
 import { webhookBody } from './payload.ts'
 import { outboundPolicy } from './policy.ts'
 
-export { DELIVERY_TIMEOUT_MS }
 const USER_AGENT = 'wa-link-broker-webhooks/1'
 
 export interface WebhookSenderOptions {
