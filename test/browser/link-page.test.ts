@@ -130,6 +130,30 @@ describe('the hosted link page, in Chromium', () => {
     }
   })
 
+  it('a phone whose clock is wrong still shows the QR, with the time WhatsApp gives it', async () => {
+    for (const skewMs of [10 * 60_000, -10 * 60_000]) {
+      const { pageUrl } = await e2e.createLink()
+      const { page, context } = await phonePage(browser)
+      try {
+        // The device's clock runs 10 minutes fast, then slow; the page's timers still run.
+        await page.clock.install({ time: Date.now() + skewMs })
+        await page.clock.resume()
+        await page.goto(pageUrl)
+        await screen(page, 'qr')
+        await page.waitForResponse((r) => r.url().includes('/v1/links/') && r.status() === 304, { timeout: 5_000 })
+        await page.clock.runFor(1_100)
+        expect(await page.$('svg.qr')).not.toBeNull()
+        // The first QR lives 60 s: a clock 10 minutes off would show 0:00 or 10:5x.
+        const left = (await page.textContent('.expires'))!.match(/(\d+):(\d\d)/)!
+        const seconds = Number(left[1]) * 60 + Number(left[2])
+        expect(seconds).toBeGreaterThan(30)
+        expect(seconds).toBeLessThanOrEqual(62)
+      } finally {
+        await context.close()
+      }
+    }
+  })
+
   it('serves the page with a strict CSP that still lets SaaS apps frame it', async () => {
     const res = await fetch(`${e2e.stack.url}/link/lnk_x`)
     expect(res.status).toBe(200)

@@ -23,6 +23,11 @@ export interface WatchOptions extends CallOptions {
 /** How many links' ETags a client remembers for `If-None-Match`. */
 const ETAG_CACHE_SIZE = 256
 const MAX_RETRY_DELAY_MS = 10_000
+/**
+ * A `Date` header has whole seconds and arrives after some latency: a difference smaller than this
+ * is that, not a wrong clock, and the device's own clock is kept.
+ */
+const CLOCK_SKEW_TOLERANCE_MS = 2_000
 
 /**
  * The wa-link-broker API over `fetch`: no Node-only dependency, so the same code runs in a backend,
@@ -34,6 +39,8 @@ export class WaLinkClient {
   private readonly fetch: typeof fetch
   /** The last body and ETag of each link read, so a poll that finds nothing new costs a 304. */
   private readonly seen = new Map<string, { etag: string; link: Link }>()
+  /** How far the API's clock is ahead of this device's (negative: behind), from its last `Date` header. */
+  private clockOffsetMs = 0
 
   constructor(options: ClientOptions) {
     const credential = options.apiKey ?? options.clientToken
@@ -158,6 +165,15 @@ export class WaLinkClient {
     return (await this.call('GET', `/v1/links/${encodeURIComponent(id)}/branding`, options)).json()
   }
 
+  /**
+   * Now, on the API's clock: expiry times (`qr.expiresAt`, `pairingCode.expiresAt`, `expiresAt`) are
+   * the API's, and a phone's clock can be minutes off. This is the device's clock, corrected by the
+   * `Date` header of the last answer when the two disagree by more than 2 s. Count down with it.
+   */
+  now(): number {
+    return Date.now() + this.clockOffsetMs
+  }
+
   private async call(method: string, path: string, options: CallOptions & { body?: unknown; headers?: Record<string, string> }): Promise<Response> {
     const headers: Record<string, string> = { Authorization: this.authorization, Accept: 'application/json', ...options.headers }
     if (options.body !== undefined) headers['Content-Type'] = 'application/json'
@@ -169,8 +185,17 @@ export class WaLinkClient {
       // Polls are answered `no-store` anyway; the ETag round trip is this client's own.
       cache: 'no-store',
     })
+    this.noteServerClock(res.headers.get('date'))
     if (res.ok || res.status === 304) return res
     throw await errorFromResponse(res)
+  }
+
+  private noteServerClock(date: string | null): void {
+    const server = date ? Date.parse(date) : NaN
+    if (Number.isNaN(server)) return
+    // The header's time is truncated to the second: its middle is the best guess.
+    const offset = server + 500 - Date.now()
+    this.clockOffsetMs = Math.abs(offset) > CLOCK_SKEW_TOLERANCE_MS ? offset : 0
   }
 }
 

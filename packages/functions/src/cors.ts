@@ -11,7 +11,7 @@ export const browserCors = (): MiddlewareHandler =>
   cors({
     origin: '*',
     allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match'],
-    exposeHeaders: ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', 'X-QR-Sequence', 'X-QR-Expires-At'],
+    exposeHeaders: ['Date', 'ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', 'X-QR-Sequence', 'X-QR-Expires-At'],
     maxAge: 600,
   })
 

@@ -35,12 +35,14 @@ function takeToken(): string | null {
 }
 
 let shown = ''
+/** Now on the API's clock: a phone's own can be minutes off, and would hide a QR that is still good. */
+let now = () => Date.now()
 function show(screen: Screen): void {
   // Redraw only when something visible changed: a new QR replaces the image, a tick does not.
   const key = JSON.stringify(screen)
   if (key === shown) return
   shown = key
-  app.replaceChildren(screenElement(screen))
+  app.replaceChildren(screenElement(screen, now()))
   document.body.dataset.state = screen.kind
 }
 
@@ -65,12 +67,13 @@ function report(link: Link): void {
 async function run(): Promise<void> {
   if (!token) return show(NO_ACCESS)
   const client = new WaLinkClient({ baseUrl: location.origin, clientToken: token })
+  now = () => client.now()
   client.getLinkBranding(linkId).then((branding) => applyBrand(branding), () => undefined)
   let latest: Link | undefined
   // The QR's time runs out between polls too: re-derive the screen every second.
   setInterval(() => {
-    if (latest) show(screenFor(latest))
-    tickCountdowns(app)
+    if (latest) show(screenFor(latest, now()))
+    tickCountdowns(app, now())
   }, 1000)
   try {
     for await (const link of client.watchLink(linkId, {
@@ -78,7 +81,7 @@ async function run(): Promise<void> {
     })) {
       if (!returning) notice.textContent = ''
       latest = link
-      show(screenFor(link))
+      show(screenFor(link, now()))
       report(link)
     }
   } catch (error) {

@@ -35,22 +35,22 @@ function steps(items: string[]): HTMLOListElement {
   return el('ol', { class: 'steps' }, ...items.map((item) => el('li', {}, item)))
 }
 
-function countdown(expiresAt: string, label: string): HTMLParagraphElement {
+function countdown(expiresAt: string, label: string, now: number): HTMLParagraphElement {
   const node = el('p', { class: 'expires', 'data-expires-at': expiresAt })
   node.dataset.label = label
-  node.textContent = `${label} ${timeLeft(expiresAt)}`
+  node.textContent = `${label} ${timeLeft(expiresAt, now)}`
   return node
 }
 
-/** Updates every countdown on the page; the caller runs it once a second. */
-export function tickCountdowns(root: ParentNode): void {
+/** Updates every countdown on the page to `now` (the API's clock); the caller runs it once a second. */
+export function tickCountdowns(root: ParentNode, now: number): void {
   root.querySelectorAll<HTMLElement>('.expires').forEach((node) => {
-    node.textContent = `${node.dataset.label} ${timeLeft(node.dataset.expiresAt!)}`
+    node.textContent = `${node.dataset.label} ${timeLeft(node.dataset.expiresAt!, now)}`
   })
 }
 
-/** The page's main content for a screen. */
-export function screenElement(screen: Screen): HTMLElement {
+/** The page's main content for a screen, its countdowns at `now` (the API's clock). */
+export function screenElement(screen: Screen, now: number): HTMLElement {
   const section = el('section', { class: `screen screen-${screen.kind}`, 'data-screen': screen.kind })
   switch (screen.kind) {
     case 'loading':
@@ -66,12 +66,12 @@ export function screenElement(screen: Screen): HTMLElement {
       section.append(
         el('h2', {}, screen.title),
         el('div', { class: 'qr-frame' }, qrElement(screen.qr.value, screen.qr.sequence)),
-        countdown(screen.qr.expiresAt, 'New code in'),
+        countdown(screen.qr.expiresAt, 'New code in', now),
         steps(screen.steps),
       )
       break
     case 'code': {
-      section.append(el('h2', {}, screen.title), el('p', { class: 'code', 'aria-label': `Code ${screen.code.split('').join(' ')}` }, screen.code), countdown(screen.expiresAt, 'Valid for'), steps(screen.steps))
+      section.append(el('h2', {}, screen.title), el('p', { class: 'code', 'aria-label': `Code ${screen.code.split('').join(' ')}` }, screen.code), countdown(screen.expiresAt, 'Valid for', now), steps(screen.steps))
       if (screen.qr) {
         section.append(el('details', { class: 'alt' }, el('summary', {}, 'Scan a QR code instead'), el('div', { class: 'qr-frame' }, qrElement(screen.qr.value, screen.qr.sequence))))
       }

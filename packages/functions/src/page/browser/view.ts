@@ -49,7 +49,8 @@ function live<T extends { expiresAt: string } | null>(value: T, now: number): T 
   return value && Date.parse(value.expiresAt) > now ? value : null
 }
 
-export function screenFor(link: Link, now = Date.now()): Screen {
+/** The screen for `link` at `now`, on the API's clock (`WaLinkClient.now()`), not the device's. */
+export function screenFor(link: Link, now: number): Screen {
   switch (link.status) {
     case 'pending':
     case 'starting':
@@ -86,7 +87,7 @@ export function screenFor(link: Link, now = Date.now()): Screen {
 }
 
 /** "0:42" until `expiresAt`; never negative. */
-export function timeLeft(expiresAt: string, now = Date.now()): string {
+export function timeLeft(expiresAt: string, now: number): string {
   const seconds = Math.max(0, Math.ceil((Date.parse(expiresAt) - now) / 1000))
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`
 }
