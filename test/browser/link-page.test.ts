@@ -132,7 +132,7 @@ describe('the hosted link page, in Chromium', () => {
 
   it('a phone whose clock is wrong still shows the QR, with the time WhatsApp gives it', async () => {
     for (const skewMs of [10 * 60_000, -10 * 60_000]) {
-      const { pageUrl } = await e2e.createLink()
+      const { id, pageUrl } = await e2e.createLink()
       const { page, context } = await phonePage(browser)
       try {
         // The device's clock runs 10 minutes fast, then slow; the page's timers still run.
@@ -150,6 +150,7 @@ describe('the hosted link page, in Chromium', () => {
         expect(seconds).toBeLessThanOrEqual(62)
       } finally {
         await context.close()
+        await e2e.request(`/v1/links/${id}`, { method: 'DELETE' })
       }
     }
   })
