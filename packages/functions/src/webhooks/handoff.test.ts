@@ -19,12 +19,10 @@ describe('the stream → delivery hand-off payloads', () => {
     for (const c of chunks) expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThanOrEqual(ASYNC_PAYLOAD_LIMIT_BYTES)
   })
 
-  it('splits by bytes at the limit exactly (JSON as sent)', () => {
-    const list = ids(10)
-    const one = Buffer.byteLength(JSON.stringify({ linkIds: list.slice(0, 3) }))
-    const chunks = deliverRequests(list, { maxBytes: one, maxLinks: 1000 })
-    expect(chunks.map((c) => c.linkIds.length)).toEqual([3, 3, 3, 1])
-    for (const c of chunks) expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThanOrEqual(one)
+  it('a full payload of the longest link ids stays far inside the async limit (JSON as sent)', () => {
+    const longest = Array.from({ length: LINKS_PER_DELIVERY }, (_, i) => `lnk_${'z'.repeat(26 - String(i).length)}${i}`)
+    expect(longest.every((id) => parseDeliverRequest({ linkIds: [id] }) !== null)).toBe(true)
+    expect(Buffer.byteLength(JSON.stringify(deliverRequests(longest)[0]))).toBeLessThanOrEqual(ASYNC_PAYLOAD_LIMIT_BYTES / 10)
   })
 
   it('the delivery function reads only a well-formed request', () => {

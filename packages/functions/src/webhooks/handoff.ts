@@ -19,7 +19,10 @@ export interface DeliverRequest {
   linkIds: string[]
 }
 
-/** Lambda refuses an asynchronous (`Event`) invocation whose payload is larger than this. */
+/**
+ * Lambda refuses an asynchronous (`Event`) invocation whose payload is larger than this. A link id is
+ * 30 characters (LINK_ID_PATTERN), so a full request is ~3 KB: counting links is all the splitting needed.
+ */
 export const ASYNC_PAYLOAD_LIMIT_BYTES = 256 * 1024
 /**
  * Links per invocation. A stream batch rarely names more (Lambda's default batch is 100 records),
@@ -29,25 +32,10 @@ export const ASYNC_PAYLOAD_LIMIT_BYTES = 256 * 1024
 export const LINKS_PER_DELIVERY = 100
 const deliverRequestSchema = z.object({ linkIds: z.array(z.string().regex(LINK_ID_PATTERN)).max(LINKS_PER_DELIVERY) })
 
-/** Splits link ids into payloads of at most `maxLinks` ids and `maxBytes` bytes of JSON each. */
-export function deliverRequests(linkIds: readonly string[], limits: { maxLinks?: number; maxBytes?: number } = {}): DeliverRequest[] {
-  const { maxLinks = LINKS_PER_DELIVERY, maxBytes = ASYNC_PAYLOAD_LIMIT_BYTES } = limits
+/** Splits link ids into payloads of at most LINKS_PER_DELIVERY ids each, in order. */
+export function deliverRequests(linkIds: readonly string[]): DeliverRequest[] {
   const out: DeliverRequest[] = []
-  const empty = Buffer.byteLength(JSON.stringify({ linkIds: [] }))
-  let current: string[] = []
-  let bytes = empty
-  for (const id of linkIds) {
-    const idBytes = Buffer.byteLength(JSON.stringify(id))
-    if (empty + idBytes > maxBytes) throw new Error(`a link id of ${idBytes} bytes does not fit in a payload of ${maxBytes}`)
-    if (current.length >= maxLinks || (current.length > 0 && bytes + 1 + idBytes > maxBytes)) {
-      out.push({ linkIds: current })
-      current = []
-      bytes = empty
-    }
-    bytes += idBytes + (current.length > 0 ? 1 : 0)
-    current.push(id)
-  }
-  if (current.length) out.push({ linkIds: current })
+  for (let i = 0; i < linkIds.length; i += LINKS_PER_DELIVERY) out.push({ linkIds: linkIds.slice(i, i + LINKS_PER_DELIVERY) })
   return out
 }
 
